@@ -1,0 +1,3 @@
+"""stancedesk: news articles to checked actors, claims, speakers and stance."""
+
+__version__ = "0.1.0"

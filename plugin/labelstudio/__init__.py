@@ -1,0 +1,1 @@
+"""Everything that knows Label Studio's JSON: tasks, regions, relations, per-region choices."""

@@ -1,0 +1,217 @@
+"""Label Studio tasks from records, and records from Label Studio results.
+
+The names used here (``actor``, ``claim``, ``stance``, ``text``, relation
+``said``) are those of ``annotation_configs/stancedesk.xml``; a test proves
+they agree.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Iterable, Mapping
+
+from plugin.errors import TaskError
+from plugin.records import Actor, AnnotatedArticle, Article, Claim
+
+TO_NAME = "text"
+ACTOR_FROM = "actor"
+CLAIM_FROM = "claim"
+STANCE_FROM = "stance"
+CLAIM_LABEL = "CLAIM"
+RELATION_LABEL = "said"
+ACTOR_LABELS = ("PERSON", "ORG", "GPE")
+STANCES = ("support", "oppose", "neutral")
+_META_CANONICAL = "canonical: "
+_META_KIND = "kind: "
+_META_SPEAKER = "speaker: "
+_QUOTE_MARKS = "\"\u201c\u201d\u201e\u00ab\u00bb\u2018\u2019"
+
+
+# -- records -> task ------------------------------------------------------------
+def entity_region(actor: Actor, region_id: str) -> dict:
+    return {
+        "id": region_id,
+        "from_name": ACTOR_FROM,
+        "to_name": TO_NAME,
+        "type": "labels",
+        "value": {"start": actor.start, "end": actor.end, "text": actor.text, "labels": [actor.label]},
+        "meta": {"text": [_META_CANONICAL + actor.canonical]},
+    }
+
+
+def claim_region(claim: Claim, region_id: str) -> dict:
+    notes = [_META_KIND + claim.kind, _META_SPEAKER + (claim.speaker or "(unattributed)")]
+    return {
+        "id": region_id,
+        "from_name": CLAIM_FROM,
+        "to_name": TO_NAME,
+        "type": "labels",
+        "value": {"start": claim.start, "end": claim.end, "text": claim.text, "labels": [CLAIM_LABEL]},
+        "meta": {"text": notes},
+        "score": claim.confidence,
+    }
+
+
+def stance_result(claim: Claim, region_id: str) -> dict:
+    """The per-region stance choice: same id as its claim region, so Label Studio attaches it there."""
+    return {
+        "id": region_id,
+        "from_name": STANCE_FROM,
+        "to_name": TO_NAME,
+        "type": "choices",
+        "value": {"start": claim.start, "end": claim.end, "text": claim.text, "choices": [claim.stance]},
+        "score": claim.confidence,
+    }
+
+
+def relation_result(actor_id: str, claim_id: str) -> dict:
+    return {"type": "relation", "from_id": actor_id, "to_id": claim_id, "direction": "right", "labels": [RELATION_LABEL]}
+
+
+def prediction_result(item: AnnotatedArticle) -> list[dict]:
+    """The ``result`` list of one prediction: actors, claims, stances, then ``said`` relations."""
+    result: list[dict] = []
+    actor_ids: dict[tuple[int, int], str] = {}
+    for n, actor in enumerate(item.actors, start=1):
+        rid = f"a{n}"
+        actor_ids[(actor.start, actor.end)] = rid
+        result.append(entity_region(actor, rid))
+    relations = []
+    for n, claim in enumerate(item.claims, start=1):
+        rid = f"c{n}"
+        result.append(claim_region(claim, rid))
+        result.append(stance_result(claim, rid))
+        if claim.speaker_span is not None and tuple(claim.speaker_span) in actor_ids:
+            relations.append(relation_result(actor_ids[tuple(claim.speaker_span)], rid))
+    return result + relations
+
+
+def to_task(item: AnnotatedArticle) -> dict:
+    """A Label Studio task with one prediction for an annotated article."""
+    data = {"text": item.article.text, "doc_id": item.article.doc_id}
+    for key, value in item.article.meta.items():
+        data.setdefault(key, value)
+    scores = [c.confidence for c in item.claims]
+    return {
+        "data": data,
+        "predictions": [
+            {
+                "model_version": item.model_version or "stancedesk",
+                "score": round(sum(scores) / len(scores), 3) if scores else 1.0,
+                "result": prediction_result(item),
+            }
+        ],
+    }
+
+
+def check_task(task: Mapping) -> None:
+    """Raise ``TaskError`` if any region of the task's predictions does not fit its text."""
+    text = task.get("data", {}).get("text")
+    if not isinstance(text, str):
+        raise TaskError("task has no data.text string")
+    for pred in task.get("predictions", []):
+        for r in pred.get("result", []):
+            if r.get("type") == "relation":
+                continue
+            v = r.get("value", {})
+            start, end = v.get("start"), v.get("end")
+            if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+                raise TaskError(f"task {task['data'].get('doc_id')}: region {r.get('id')} has offsets {start}..{end} outside the text")
+            if text[start:end] != v.get("text"):
+                raise TaskError(
+                    f"task {task['data'].get('doc_id')}: region {r.get('id')} text {v.get('text')!r} != text[{start}:{end}] {text[start:end]!r}"
+                )
+
+
+# -- result -> records ------------------------------------------------------------
+def annotated_from_result(text: str, result: Iterable[Mapping], *, doc_id: str = "", meta: Mapping | None = None,
+                          model_version: str | None = None) -> AnnotatedArticle:
+    """Turn a Label Studio result list (prediction or annotation) back into records.
+
+    Regions that do not fit the text raise ``TaskError`` naming the region.
+    """
+    result = list(result)
+    actors: dict[str, Actor] = {}
+    claim_regions: dict[str, Mapping] = {}
+    stances: dict[str, str] = {}
+    stance_scores: dict[str, float] = {}
+    speakers: dict[str, str] = {}
+    for r in result:
+        kind = r.get("type")
+        if kind == "relation":
+            if RELATION_LABEL in (r.get("labels") or [RELATION_LABEL]):
+                speakers[r.get("to_id")] = r.get("from_id")
+            continue
+        v = r.get("value") or {}
+        rid = r.get("id")
+        if kind == "labels":
+            start, end = v.get("start"), v.get("end")
+            if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+                raise TaskError(f"{doc_id}: region {rid} has offsets {start}..{end} outside the text ({len(text)} chars)")
+            labels = v.get("labels") or []
+            if r.get("from_name") == ACTOR_FROM and labels and labels[0] in ACTOR_LABELS:
+                canonical = _meta_value(r, _META_CANONICAL) or text[start:end]
+                actors[rid] = Actor(start, end, labels[0], text[start:end], canonical)
+            elif r.get("from_name") == CLAIM_FROM:
+                claim_regions[rid] = r
+        elif kind == "choices" and r.get("from_name") == STANCE_FROM:
+            choices = v.get("choices") or []
+            if choices:
+                stances[rid] = choices[0]
+                if isinstance(r.get("score"), (int, float)):
+                    stance_scores[rid] = float(r["score"])
+    claims = []
+    for rid, r in claim_regions.items():
+        v = r["value"]
+        start, end = v["start"], v["end"]
+        speaker_actor = actors.get(speakers.get(rid))
+        speaker_name = _meta_value(r, _META_SPEAKER)
+        if speaker_actor is None:
+            speaker_name = None
+        elif not speaker_name or speaker_name == "(unattributed)":
+            speaker_name = speaker_actor.canonical
+        claims.append(
+            Claim(
+                start=start,
+                end=end,
+                text=text[start:end],
+                kind=_meta_value(r, _META_KIND) or _infer_kind(text, start, end),
+                speaker=speaker_name,
+                speaker_span=(speaker_actor.start, speaker_actor.end) if speaker_actor else None,
+                stance=stances.get(rid, "neutral"),
+                confidence=stance_scores.get(rid, 1.0),
+            )
+        )
+    article = Article(doc_id=doc_id, text=text, meta=MappingProxyType(dict(meta or {})))
+    return AnnotatedArticle(
+        article=article,
+        actors=tuple(sorted(actors.values(), key=lambda a: (a.start, a.end))),
+        claims=tuple(sorted(claims, key=lambda c: (c.start, c.end))),
+        model_version=model_version,
+    )
+
+
+def annotated_from_task(task: Mapping) -> AnnotatedArticle:
+    """Records of a task's first prediction (as written by ``to_task``)."""
+    data = task.get("data")
+    if not isinstance(data, Mapping) or not isinstance(data.get("text"), str):
+        raise TaskError("task has no data.text string; expected Label Studio tasks as written by 'stancedesk preannotate'")
+    preds = task.get("predictions") or []
+    result = preds[0].get("result", []) if preds else []
+    meta = {k: v for k, v in data.items() if k not in ("text", "doc_id")}
+    return annotated_from_result(
+        data["text"], result, doc_id=str(data.get("doc_id", "")), meta=meta,
+        model_version=preds[0].get("model_version") if preds else None,
+    )
+
+
+def _meta_value(region: Mapping, prefix: str) -> str | None:
+    for note in (region.get("meta") or {}).get("text") or []:
+        if isinstance(note, str) and note.startswith(prefix):
+            return note[len(prefix):]
+    return None
+
+
+def _infer_kind(text: str, start: int, end: int) -> str:
+    before = text[max(0, start - 1):start]
+    return "direct" if before and before in _QUOTE_MARKS else "indirect"

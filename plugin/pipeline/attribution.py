@@ -1,0 +1,170 @@
+"""stancedesk_attribution: who said each claim.
+
+The speaker is the actor mention that is the subject of the claim's reporting
+verb (or the named person in apposition to a role noun: "a ministry
+spokesman, Alexei Zaitsev"). Pronouns and definite descriptions ("he", "the
+minister") resolve to the named person they refer to, linked to the nearest
+earlier mention of that person. Unnamed sources ("a senior official") stay
+unlinked. A quote with no reporting verb of its own continues the previous
+claim's speaker (quotes split across sentences and paragraphs).
+"""
+
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span, Token
+
+from plugin.pipeline import extensions
+from plugin.pipeline import language
+
+_ACTOR_LABELS = ("PERSON", "ORG", "GPE")
+_SUBJECT_DEPS = ("nsubj", "nsubjpass")
+_CLIMB_DEPS = ("advcl", "xcomp", "conj", "pcomp", "acl")
+
+
+@Language.factory("stancedesk_attribution", default_config={"max_paragraph_gap": 1})
+def make_attribution(nlp: Language, name: str, max_paragraph_gap: int) -> "Attributor":
+    return Attributor(max_paragraph_gap=max_paragraph_gap)
+
+
+class Attributor:
+    def __init__(self, *, max_paragraph_gap: int):
+        self.max_paragraph_gap = max_paragraph_gap
+        self.roles = language.roles()
+        self.names = language.names()
+
+    def __call__(self, doc: Doc) -> Doc:
+        actors = [e for e in doc.ents if e.label_ in _ACTOR_LABELS]
+        previous: Span | None = None
+        for claim in extensions.claims(doc):
+            span = self._speaker(doc, claim, actors, previous)
+            claim._.speaker_span = [span.start_char, span.end_char] if span is not None else None
+            claim._.speaker = self.speaker_name(span) if span is not None else None
+            previous = claim
+        return doc
+
+    def speaker_name(self, mention: Span) -> str:
+        name = mention._.canonical or mention.text
+        return self.names.metonym_to_canonical.get(mention.text, self.names.metonym_to_canonical.get(name, name))
+
+    # -- one claim ---------------------------------------------------------
+    def _speaker(self, doc: Doc, claim: Span, actors: list[Span], previous: Span | None) -> Span | None:
+        if claim._.speaker_span:  # named by the construction ("according to X", "X: ...")
+            return _mention_at(actors, *claim._.speaker_span)
+        if claim._.cue is None:
+            return self._continuation(doc, claim, previous, actors)
+        cue = doc[claim._.cue]
+        if cue.lower_ == "according":
+            return None
+        subject = _subject_of(cue)
+        if subject is None:
+            return None
+        return self._mention_for(doc, subject, actors)
+
+    def _mention_for(self, doc: Doc, subject: Token, actors: list[Span]) -> Span | None:
+        mention = _actor_containing(actors, subject.i)
+        if mention is not None:
+            return mention
+        lower = subject.lower_
+        if lower in self.roles.person_pronouns:
+            return self._antecedent(doc, subject.i, actors, person=True)
+        if lower in ("it", "they", "we"):
+            return self._antecedent(doc, subject.i, actors, person=False) if lower == "it" else None
+        named = _named_in_apposition(subject, actors)
+        if named is not None:
+            return named
+        lemma = subject.lemma_.lower()
+        if lemma in self.roles.anonymous_roles or subject.tag_ in ("NNS",):
+            return None
+        if lemma in self.roles.person_roles:
+            has_owner = any(c.dep_ in ("poss",) for c in subject.children)
+            definite = any(c.lower_ == "the" for c in subject.children)
+            if definite and not has_owner:
+                return self._antecedent(doc, subject.i, actors, person=True)
+            return None
+        return None
+
+    def _antecedent(self, doc: Doc, before: int, actors: list[Span], *, person: bool) -> Span | None:
+        """The named actor a pronoun refers to: the latest preceding subject of that kind,
+        else the latest mention; returned as that actor's nearest earlier mention."""
+        labels = ("PERSON",) if person else ("ORG", "GPE")
+        earlier = [a for a in actors if a.end <= before and a.label_ in labels]
+        if not earlier:
+            return None
+        subjects = [a for a in earlier if any(t.dep_ in _SUBJECT_DEPS for t in a)]
+        target = (subjects or earlier)[-1]
+        same = [a for a in earlier if a._.canonical == target._.canonical]
+        return same[-1] if same else target
+
+    def _continuation(self, doc: Doc, claim: Span, previous: Span | None, actors: list[Span]) -> Span | None:
+        """A quote with no cue of its own continues the previous claim's speaker if it is close."""
+        if previous is None or not previous._.speaker_span:
+            return None
+        gap = doc.text[previous.end_char:claim.start_char]
+        if gap.count("\n\n") + (1 if gap.count("\n") and not gap.count("\n\n") else 0) > self.max_paragraph_gap:
+            return None
+        # narration with a reporting verb between them breaks the chain
+        between = doc.char_span(previous.end_char, claim.start_char, alignment_mode="contract")
+        if between is not None and sum(1 for t in between if t.is_alpha) > 12:
+            return None
+        return _mention_at(actors, *previous._.speaker_span)
+
+
+def _subject_of(verb: Token) -> Token | None:
+    """The subject of a reporting verb, climbing through 'declined ..., saying' and 'quoted X as saying'."""
+    tok = verb
+    for _ in range(4):
+        for child in tok.children:
+            if child.dep_ in _SUBJECT_DEPS:
+                return child
+        for child in tok.children:
+            if child.dep_ == "agent":
+                objs = [c for c in child.children if c.dep_ == "pobj"]
+                if objs:
+                    return objs[0]
+        if tok.lemma_ == "quote":
+            objs = [c for c in tok.children if c.dep_ == "dobj"]
+            if objs:
+                return objs[0]
+        if tok.dep_ in _CLIMB_DEPS and tok.head != tok:
+            tok = tok.head
+            if tok.lemma_ == "quote" or tok.pos_ in ("VERB", "AUX"):
+                continue
+            # "as saying" hangs off a preposition under "quoted"
+            if tok.dep_ == "prep" and tok.head.lemma_ == "quote":
+                tok = tok.head
+                continue
+        elif tok.dep_ == "pcomp" or tok.dep_ == "prep":
+            tok = tok.head
+            continue
+        break
+    return None
+
+
+def _actor_containing(actors: list[Span], i: int) -> Span | None:
+    for a in actors:
+        if a.start <= i < a.end:
+            return a
+    return None
+
+
+def _mention_at(actors: list[Span], start: int, end: int) -> Span | None:
+    for a in actors:
+        if a.start_char < end and start < a.end_char:
+            return a
+    return None
+
+
+def _named_in_apposition(subject: Token, actors: list[Span]) -> Span | None:
+    """'Alexei Zaitsev, a ministry spokesman' / 'a ministry spokesman, Alexei Zaitsev' / 'spokesman Peskov'."""
+    for child in subject.children:
+        if child.dep_ in ("appos", "compound", "flat", "npadvmod"):
+            for tok in child.subtree:
+                a = _actor_containing(actors, tok.i)
+                if a is not None and a.label_ == "PERSON":
+                    return a
+    if subject.dep_ == "appos":
+        a = _actor_containing(actors, subject.head.i)
+        if a is not None and a.label_ == "PERSON":
+            return a
+    return None

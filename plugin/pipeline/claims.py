@@ -1,0 +1,365 @@
+"""stancedesk_claims: direct quotes and reported speech as claim spans.
+
+Direct claims come from quotation marks (``quotes.find_quotes``); indirect
+claims from reporting verbs with a clausal complement ("said the talks should
+not drag on"), speech acts with an object ("called for urgent talks", "urged
+Russia to return"), "according to X, ..." and "Name: ..." lines. Each claim
+records its cue (the reporting verb) and, where the construction names it, the
+speaker; ``stancedesk_attribution`` resolves the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span, Token
+
+from plugin.pipeline import extensions
+from plugin.pipeline import language
+from plugin.pipeline.quotes import DOUBLE_MARKS, Quote, find_quotes
+
+_SUBJECTS = ("nsubj", "nsubjpass")
+_CLAUSE_DEPS = ("ccomp",)
+_EDGE_TRIM = set(DOUBLE_MARKS) | {"\u2018", "\u2019", ",", ";", ":", ".", "\u2014", "\u2013", "-", "(", ")"}
+_KEEP_FINAL = {".", "?", "!", "\u2026"}
+_ACTOR_LABELS = ("PERSON", "ORG", "GPE")
+
+
+@dataclass
+class Candidate:
+    start: int  # char offsets of the claim
+    end: int
+    kind: str  # "direct" | "indirect"
+    cue: int | None = None  # token index of the reporting verb
+    speaker_span: tuple[int, int] | None = None  # set when the construction names the speaker
+    quote: Quote | None = None
+
+
+@Language.factory("stancedesk_claims", default_config={})
+def make_claims(nlp: Language, name: str) -> "ClaimFinder":
+    return ClaimFinder()
+
+
+class ClaimFinder:
+    def __init__(self) -> None:
+        self.speech = language.speech()
+
+    def __call__(self, doc: Doc) -> Doc:
+        quotes = [q for q in find_quotes(doc.text) if not extensions.in_boilerplate(doc, q.start)]
+        in_quote = _char_mask(len(doc.text), quotes)
+        direct = [c for q in quotes if (c := self._direct(doc, q, in_quote)) is not None]
+        indirect = self._indirect(doc, in_quote)
+        claims = _resolve_overlaps(doc, direct, indirect)
+        doc.spans[extensions.CLAIMS_KEY] = []
+        spans = []
+        for c in claims:
+            span = doc.char_span(c.start, c.end, alignment_mode="expand")
+            if span is None:
+                continue
+            spans.append(span)
+        doc.spans[extensions.CLAIMS_KEY] = spans
+        for c, span in zip(claims, spans):
+            span._.claim_kind = c.kind
+            span._.cue = c.cue
+            span._.speaker_span = list(c.speaker_span) if c.speaker_span else None
+        return doc
+
+    # -- direct ------------------------------------------------------------
+    def _direct(self, doc: Doc, q: Quote, in_quote: list[bool]) -> Candidate | None:
+        span = doc.char_span(q.start, q.end, alignment_mode="expand")
+        if span is None:
+            return None
+        words = sum(1 for t in span if t.is_alpha)
+        cue = self._governing_verb(span, in_quote) or self._adjacent_cue(doc, q, in_quote)
+        colon_speaker = _colon_speaker(doc, q.start)
+        if words < self.speech.min_words_free_quote and cue is None and colon_speaker is None:
+            return None  # a scare quote in the reporter's narration
+        return Candidate(
+            q.start, q.end, "direct",
+            cue=cue.i if cue is not None else None,
+            speaker_span=colon_speaker if cue is None else None,
+            quote=q,
+        )
+
+    def _is_reporting(self, tok: Token, *, with_clause: bool = False) -> bool:
+        if tok.lemma_.lower() not in self.speech.reporting_verbs or tok.pos_ not in ("VERB", "AUX"):
+            return False
+        return with_clause or tok.lemma_.lower() not in self.speech.complement_only
+
+    def _governing_verb(self, span: Span, in_quote: list[bool]) -> Token | None:
+        """A reporting verb outside the quote of which the quote is (part of) the complement or object."""
+        root = span.root
+        for anc in root.ancestors:
+            if in_quote[anc.idx]:
+                continue
+            if self._is_reporting(anc):
+                return anc
+            if anc.pos_ == "VERB" and anc.dep_ not in ("xcomp", "conj", "prep", "pobj"):
+                return None
+        return None
+
+    def _adjacent_cue(self, doc: Doc, q: Quote, in_quote: list[bool]) -> Token | None:
+        """The reporting verb next to a quote: after it in the same sentence ("...,” Peskov said"),
+        else before it in the same sentence ("Putin said: “...”")."""
+        text = doc.text
+        ends_sentence = text[q.start:q.end].rstrip()[-1:] in _KEEP_FINAL
+        after = [t for t in doc[_tok_at(doc, q.end):] if t.idx >= q.end]
+        for tok in after:
+            if in_quote[tok.idx] or "\n" in tok.text or tok.text in _KEEP_FINAL or tok.is_space and "\n" in tok.text_with_ws:
+                break
+            if self._is_reporting(tok):
+                own_clause = any(c.dep_ in _CLAUSE_DEPS for c in tok.children)
+                if ends_sentence and own_clause:
+                    break
+                return tok
+        first = _tok_at(doc, q.start)
+        for tok in reversed(doc[:first]):
+            if tok.idx + len(tok) > q.start:
+                continue
+            if in_quote[tok.idx] or "\n" in tok.text or tok.text in _KEEP_FINAL:
+                break
+            if self._is_reporting(tok):
+                return tok
+        return None
+
+    # -- indirect ----------------------------------------------------------
+    def _indirect(self, doc: Doc, in_quote: list[bool]) -> list[Candidate]:
+        out: list[Candidate] = []
+        for tok in doc:
+            if in_quote[tok.idx] or extensions.in_boilerplate(doc, tok.idx):
+                continue
+            if tok.lower_ == "according" and any(c.lower_ == "to" for c in tok.children):
+                c = self._according_to(doc, tok)
+            elif self._is_reporting(tok, with_clause=True):
+                c = self._reported_clause(doc, tok) or self._object_claim(doc, tok)
+            else:
+                c = None
+            if c is not None:
+                out.append(c)
+        out.extend(self._headline_claims(doc, in_quote))
+        return out
+
+    def _reported_clause(self, doc: Doc, verb: Token) -> Candidate | None:
+        comps = [c for c in verb.children if c.dep_ in _CLAUSE_DEPS]
+        if not comps:
+            return None
+        comp = comps[0]
+        tokens = [t for t in comp.subtree]
+        tokens = self._cut_asides(comp, tokens)
+        return _candidate_from_tokens(doc, tokens, "indirect", cue=verb.i)
+
+    def _object_claim(self, doc: Doc, verb: Token) -> Candidate | None:
+        preps = self.speech.object_claim_verbs.get(verb.lemma_.lower())
+        if preps is None:
+            return None
+        right = [c for c in verb.rights if c.dep_ not in ("punct", "cc", "conj", "advmod", "npadvmod", "advcl", "nsubj")]
+        start_tok: Token | None = None
+        for child in right:
+            if child.dep_ in ("dobj", "xcomp", "attr", "oprd") or (child.dep_ == "prep" and child.lower_ in preps):
+                start_tok = child
+                break
+        if start_tok is None:
+            return None
+        if start_tok.dep_ == "prep":
+            objs = [c for c in start_tok.children if c.dep_ == "pobj"]
+            if not objs:
+                return None
+            first = objs[0].left_edge
+        else:
+            first = start_tok.left_edge
+        last = max((c.right_edge for c in right if c.i >= start_tok.i and c.dep_ not in ("advcl",)), key=lambda t: t.i)
+        tokens = list(doc[first.i:last.i + 1])
+        if sum(1 for t in tokens if t.is_alpha) < 3:
+            return None
+        return _candidate_from_tokens(doc, tokens, "indirect", cue=verb.i)
+
+    def _according_to(self, doc: Doc, according: Token) -> Candidate | None:
+        to = next(c for c in according.children if c.lower_ == "to")
+        objs = [c for c in to.children if c.dep_ == "pobj"]
+        if not objs:
+            return None
+        source = objs[0]
+        speaker = _actor_in(doc, source)
+        if speaker is None and source.lemma_.lower() not in language.roles().person_roles:
+            return None  # "according to estimates": not a speaker
+        head = according.head
+        if head == according or head.pos_ not in ("VERB", "AUX"):
+            return None
+        excluded = set(t.i for t in according.subtree)
+        tokens = [t for t in head.subtree if t.i not in excluded]
+        if not tokens:
+            return None
+        # keep the contiguous clause on the far side of "according to X"
+        if according.i < head.i:
+            tokens = [t for t in tokens if t.i > according.right_edge.i]
+        else:
+            tokens = [t for t in tokens if t.i < according.i]
+        return _candidate_from_tokens(doc, tokens, "indirect", cue=according.i, speaker=speaker)
+
+    def _headline_claims(self, doc: Doc, in_quote: list[bool]) -> list[Candidate]:
+        """Lines 'Name: statement' and 'statement – Name'."""
+        out = []
+        for sent_start, line_end in _lines(doc.text):
+            if extensions.in_boilerplate(doc, sent_start):
+                continue
+            colon = _colon_after_actor(doc, sent_start, line_end)
+            if colon is not None:
+                ent, colon_end = colon
+                if not in_quote[min(colon_end + 1, len(doc.text) - 1)]:
+                    start = colon_end
+                    while start < line_end and doc.text[start].isspace():
+                        start += 1
+                    c = _trimmed(doc.text, start, line_end, "indirect", speaker=(ent.start_char, ent.end_char))
+                    if c is not None:
+                        out.append(c)
+                continue
+            dash = _dash_then_actor(doc, sent_start, line_end, self.speech.headline_dashes)
+            if dash is not None:
+                ent, dash_start = dash
+                c = _trimmed(doc.text, sent_start, dash_start, "indirect", speaker=(ent.start_char, ent.end_char))
+                if c is not None and not in_quote[c.start]:
+                    out.append(c)
+        return out
+
+    def _cut_asides(self, head: Token, tokens: list[Token]) -> list[Token]:
+        """Drop a trailing ', amid ...' aside and embedded speech acts of their own ('while also calling ...')."""
+        cut_at = None
+        for child in head.rights:
+            first = child.left_edge
+            prev = first.nbor(-1) if first.i > 0 else None
+            aside = first.lower_ in self.speech.aside_markers and prev is not None and prev.text in (",", "\u2014", "\u2013")
+            speech_act = child.dep_ in ("advcl", "conj") and self._is_reporting(child) and child.i != head.i
+            if aside or (speech_act and first.lower_ in ("while", "and", "but")):
+                cut_at = first.i if not aside else prev.i
+                break
+        if cut_at is None:
+            return tokens
+        return [t for t in tokens if t.i < cut_at]
+
+
+# -- helpers -----------------------------------------------------------------
+def _char_mask(n: int, quotes: list[Quote]) -> list[bool]:
+    mask = [False] * (n + 1)
+    for q in quotes:
+        for i in range(q.start, q.end):
+            mask[i] = True
+    return mask
+
+
+def _tok_at(doc: Doc, char: int) -> int:
+    for tok in doc:
+        if tok.idx + len(tok) > char:
+            return tok.i
+    return len(doc)
+
+
+def _lines(text: str):
+    start = 0
+    for line in text.split("\n"):
+        if line.strip():
+            yield start, start + len(line.rstrip())
+        start += len(line) + 1
+
+
+def _actor_in(doc: Doc, tok: Token) -> tuple[int, int] | None:
+    """The actor mention a noun phrase names: the entity at its head, else an entity in apposition."""
+    for ent in doc.ents:
+        if ent.label_ in _ACTOR_LABELS and ent.start <= tok.i < ent.end:
+            return (ent.start_char, ent.end_char)
+    for child in tok.children:
+        if child.dep_ in ("appos", "compound", "flat"):
+            for ent in doc.ents:
+                if ent.label_ == "PERSON" and ent.start <= child.i < ent.end:
+                    return (ent.start_char, ent.end_char)
+    return None
+
+
+def _colon_speaker(doc: Doc, quote_start: int) -> tuple[int, int] | None:
+    """'Putin: “...”' — the actor right before a colon that opens the quote's line."""
+    line_start = doc.text.rfind("\n", 0, quote_start) + 1
+    found = _colon_after_actor(doc, line_start, quote_start)
+    return (found[0].start_char, found[0].end_char) if found else None
+
+
+def _colon_after_actor(doc: Doc, line_start: int, line_end: int):
+    colon = doc.text.find(":", line_start, line_end)
+    if colon == -1 or colon - line_start > 120:
+        return None
+    for ent in doc.ents:
+        if ent.label_ in _ACTOR_LABELS and ent.end_char == colon and ent.start_char >= line_start:
+            return ent, colon + 1
+    return None
+
+
+def _dash_then_actor(doc: Doc, line_start: int, line_end: int, dashes):
+    for ent in doc.ents:
+        if ent.label_ in _ACTOR_LABELS and ent.end_char == line_end and ent.start_char > line_start:
+            before = doc.text[line_start:ent.start_char].rstrip()
+            if before and before[-1] in dashes and len(before) > 20:
+                return ent, len(before) - 1 + line_start
+    return None
+
+
+def _trimmed(text: str, start: int, end: int, kind: str, *, cue=None, speaker=None) -> Candidate | None:
+    while start < end and (text[start].isspace() or text[start] in _EDGE_TRIM):
+        start += 1
+    while end > start and (text[end - 1].isspace() or (text[end - 1] in _EDGE_TRIM and text[end - 1] not in _KEEP_FINAL) or text[end - 1] in ".:"):
+        end -= 1
+    if sum(1 for w in text[start:end].split() if any(ch.isalpha() for ch in w)) < 2:
+        return None
+    return Candidate(start, end, kind, cue=cue, speaker_span=speaker)
+
+
+def _candidate_from_tokens(doc: Doc, tokens: list[Token], kind: str, *, cue=None, speaker=None) -> Candidate | None:
+    if not tokens:
+        return None
+    tokens = sorted(tokens, key=lambda t: t.i)
+    # the complementiser and leading punctuation are outside the span
+    while tokens and (tokens[0].lower_ in ("that", "whether") and tokens[0].dep_ in ("mark", "dobj", "nsubj") and len(tokens) > 1 or tokens[0].is_punct or tokens[0].is_space):
+        tokens = tokens[1:]
+    if not tokens:
+        return None
+    return _trimmed(doc.text, tokens[0].idx, tokens[-1].idx + len(tokens[-1]), kind, cue=cue, speaker=speaker)
+
+
+def _resolve_overlaps(doc: Doc, direct: list[Candidate], indirect: list[Candidate]) -> list[Candidate]:
+    """One claim per stretch of text.
+
+    A reported clause that contains a quote is a partial quote (indirect, the
+    quote dropped) unless the quote is the whole clause (direct). A reported
+    clause inside another is a nested report, credited to the outer speaker.
+    """
+    kept_indirect: list[Candidate] = []
+    for c in sorted(indirect, key=lambda c: (c.start, -(c.end - c.start))):
+        if any(o.start <= c.start and c.end <= o.end for o in kept_indirect):
+            continue
+        kept_indirect = [o for o in kept_indirect if not (c.start <= o.start and o.end <= c.end)]
+        kept_indirect.append(c)
+    final_direct: list[Candidate] = []
+    for d in direct:
+        holders = [c for c in kept_indirect if c.start <= d.start and d.end <= c.end + 2]
+        if not holders:
+            overlapping = [c for c in kept_indirect if c.start < d.end and d.start < c.end]
+            for c in overlapping:
+                kept_indirect.remove(c)
+                if d.cue is None:
+                    d.cue = c.cue
+            final_direct.append(d)
+            continue
+        holder = holders[0]
+        outside = doc.text[holder.start:holder.end].replace(doc.text[d.start:d.end], "")
+        if sum(ch.isalpha() for ch in outside) <= 3:  # the clause is nothing but the quote
+            kept_indirect.remove(holder)
+            d.cue = d.cue if d.cue is not None else holder.cue
+            final_direct.append(d)
+    # a reported clause inside a direct quote is the speaker's own words
+    kept_indirect = [c for c in kept_indirect if not any(d.start <= c.start and c.end <= d.end + 1 for d in final_direct)]
+    claims = final_direct + kept_indirect
+    # any remaining partial overlap: keep the longer claim
+    claims.sort(key=lambda c: -(c.end - c.start))
+    out: list[Candidate] = []
+    for c in claims:
+        if all(c.end <= o.start or o.end <= c.start for o in out):
+            out.append(c)
+    return sorted(out, key=lambda c: c.start)

@@ -1,0 +1,162 @@
+"""Language data (reporting verbs, roles, actor names, cues) loaded from data files.
+
+Nothing here is logic: each loader returns plain data, read once per process.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).parent / "data"
+DEFAULT_STANCE_CONFIG = DATA_DIR / "stance.toml"
+
+
+def _load_json(name: str) -> dict:
+    with open(DATA_DIR / name, encoding="utf-8") as f:
+        return json.load(f)
+
+
+@dataclass(frozen=True)
+class SpeechData:
+    reporting_verbs: frozenset[str]
+    complement_only: frozenset[str]
+    not_a_position: frozenset[str]
+    object_claim_verbs: dict[str, frozenset[str]]
+    min_words_free_quote: int
+    aside_markers: frozenset[str]
+    headline_dashes: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def speech() -> SpeechData:
+    raw = _load_json("speech.json")
+    obj = {k: frozenset(v) for k, v in raw["object_claim_verbs"].items() if not k.startswith("_")}
+    return SpeechData(
+        reporting_verbs=frozenset(raw["reporting_verbs"]),
+        complement_only=frozenset(raw["complement_only_verbs"]),
+        not_a_position=frozenset(raw["not_a_position"]),
+        object_claim_verbs=obj,
+        min_words_free_quote=int(raw["min_words_free_quote"]),
+        aside_markers=frozenset(raw["aside_markers"]),
+        headline_dashes=frozenset(raw["headline_dashes"]),
+    )
+
+
+@dataclass(frozen=True)
+class RoleData:
+    title_words: frozenset[str]
+    person_roles: frozenset[str]
+    anonymous_roles: frozenset[str]
+    person_pronouns: frozenset[str]
+    group_pronouns: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def roles() -> RoleData:
+    raw = _load_json("roles.json")
+    words = {w for title in raw["titles"] for w in title.split()}
+    return RoleData(
+        title_words=frozenset(words),
+        person_roles=frozenset(raw["person_roles"]),
+        anonymous_roles=frozenset(raw["anonymous_roles"]),
+        person_pronouns=frozenset(raw["pronouns"]["person"]),
+        group_pronouns=frozenset(raw["pronouns"]["group"]),
+    )
+
+
+@dataclass(frozen=True)
+class NameData:
+    alias_to_canonical: dict[str, str]
+    metonym_to_canonical: dict[str, str]
+    keep_article: frozenset[str]
+    not_actors: frozenset[str]
+    trailing_generic: frozenset[str]
+    known_labels: dict[str, str]
+
+
+@lru_cache(maxsize=1)
+def names() -> NameData:
+    raw = _load_json("actor_names.json")
+    aliases = {}
+    for canonical, variants in raw["aliases"].items():
+        aliases[canonical] = canonical
+        for v in variants:
+            aliases[v] = canonical
+    metonyms = {v: canonical for canonical, variants in raw["metonyms"].items() for v in variants}
+    known = {}
+    for pattern in actor_patterns():
+        if isinstance(pattern["pattern"], str):
+            known[pattern["pattern"]] = pattern["label"]
+    return NameData(
+        alias_to_canonical=aliases,
+        metonym_to_canonical=metonyms,
+        keep_article=frozenset(raw["keep_article"]),
+        not_actors=frozenset(raw["not_actors"]),
+        trailing_generic=frozenset(raw["trailing_generic"]),
+        known_labels=known,
+    )
+
+
+@lru_cache(maxsize=1)
+def actor_patterns() -> tuple[dict, ...]:
+    with open(DATA_DIR / "actor_patterns.jsonl", encoding="utf-8") as f:
+        return tuple(json.loads(line) for line in f if line.strip())
+
+
+@dataclass(frozen=True)
+class BoilerplateData:
+    line_re: re.Pattern
+    bio_re: re.Pattern
+    byline_name_max_words: int
+
+
+@lru_cache(maxsize=1)
+def boilerplate() -> BoilerplateData:
+    raw = _load_json("boilerplate.json")
+    line_re = re.compile("^(?:" + "|".join(f"(?:{p})" for p in raw["lines"]) + ")$", re.IGNORECASE)
+    return BoilerplateData(
+        line_re=line_re,
+        bio_re=re.compile(raw["author_bio"]),
+        byline_name_max_words=int(raw["byline_name_max_words"]),
+    )
+
+
+def read_stance_config(path: Path | None = None) -> dict:
+    """Read a stance config TOML file and return its ``[stance]`` table.
+
+    Args:
+        path: the TOML file; the packaged default when None.
+    """
+    from plugin.errors import ConfigError
+
+    path = Path(path) if path is not None else DEFAULT_STANCE_CONFIG
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    except FileNotFoundError as e:
+        raise ConfigError(f"stance config {path} does not exist; pass an existing TOML file with --config") from e
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"stance config {path} is not valid TOML: {e}") from e
+    table = raw.get("stance")
+    if not isinstance(table, dict) or not isinstance(table.get("target"), str) or not table["target"].strip():
+        raise ConfigError(
+            f"stance config {path} needs a [stance] table with a non-empty 'target' string, "
+            f'e.g. target = "Russia\'s security demands on NATO and the U.S."'
+        )
+    for key in ("proponents", "opponents", "support", "oppose", "neutral", "position"):
+        value = table.setdefault(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"stance config {path}: '{key}' must be a list of strings, got {value!r}")
+    weights = table.setdefault("weights", {})
+    if not isinstance(weights, dict):
+        raise ConfigError(f"stance config {path}: [stance.weights] must be a table")
+    for key, default in (("fixed", 1.0), ("position", 0.6), ("neutral", 0.5), ("default_confidence", 0.55)):
+        value = weights.setdefault(key, default)
+        if not isinstance(value, (int, float)):
+            raise ConfigError(f"stance config {path}: weights.{key} must be a number, got {value!r}")
+    return table

@@ -1,0 +1,92 @@
+"""Pre-annotation: articles in, Label Studio tasks with predictions out."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+from spacy.language import Language
+
+from plugin.articles import read_articles
+from plugin.identity import unify_names
+from plugin.labelstudio.tasks import check_task, to_task
+from plugin.pipeline import build_pipeline, model_version
+from plugin.pipeline.convert import doc_to_annotated
+from plugin.records import AnnotatedArticle, Article
+
+
+def make_tasks(nlp: Language, articles: Iterable[Article], *, batch_size: int = 16,
+               n_process: int = 1) -> Iterator[AnnotatedArticle]:
+    """Yield one ``AnnotatedArticle`` per article, streaming through ``nlp.pipe``.
+
+    The input articles are never mutated.
+    """
+    version = model_version(nlp)
+    stream = ((a.text, a) for a in articles)
+    for doc, article in nlp.pipe(stream, as_tuples=True, batch_size=batch_size, n_process=n_process):
+        yield doc_to_annotated(doc, article, model_version=version)
+
+
+@dataclass(frozen=True)
+class PreannotateSummary:
+    output: Path
+    articles: int
+    actors: int
+    claims: int
+    attributed: int
+    model_version: str
+
+
+def preannotate(inputs: Sequence[str | Path], output: str | Path, *, model: str | Path | None = None,
+                stance_config: Path | None = None, n_process: int = 1,
+                progress: Callable[[int, int], None] | None = None) -> PreannotateSummary:
+    """Pre-annotate input files and write a JSON list of Label Studio tasks to ``output``.
+
+    Inputs are all read (and checked) before the model loads; the output is
+    written to a temporary file and renamed, so it is never half-written.
+
+    Args:
+        inputs: .txt/.jsonl files or directories.
+        output: the tasks JSON file to write.
+        model: spaCy pipeline name or path (default: the packaged small English model).
+        stance_config: stance config TOML (default: the packaged one).
+        n_process: worker processes for ``nlp.pipe``.
+        progress: called as ``progress(done, total)`` after each article.
+    """
+    articles = list(read_articles(inputs))
+    nlp = build_pipeline(model, stance_config=stance_config) if model else build_pipeline(stance_config=stance_config)
+    annotated = []
+    for n, item in enumerate(make_tasks(nlp, articles, n_process=n_process), start=1):
+        annotated.append(item)
+        if progress is not None:
+            progress(n, len(articles))
+    annotated = unify_names(annotated)
+    tasks = [to_task(item) for item in annotated]
+    for task in tasks:
+        check_task(task)
+    write_json_atomic(Path(output), tasks)
+    return PreannotateSummary(
+        output=Path(output),
+        articles=len(annotated),
+        actors=sum(len(a.actors) for a in annotated),
+        claims=sum(len(a.claims) for a in annotated),
+        attributed=sum(1 for a in annotated for c in a.claims if c.speaker_span),
+        model_version=model_version(nlp),
+    )
+
+
+def write_json_atomic(path: Path, data) -> None:
+    """Write JSON to a temp file in the target directory, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, indent=1)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

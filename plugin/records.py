@@ -1,0 +1,51 @@
+"""Records: the plain, frozen data that the pipeline, Label Studio tasks, the store and the exporters share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as read from the input: its id, exact text and metadata (outlet, date, title, source, ...)."""
+
+    doc_id: str
+    text: str
+    meta: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A PERSON/ORG/GPE mention; ``canonical`` is the actor's one name across mentions and articles."""
+
+    start: int
+    end: int
+    label: str
+    text: str
+    canonical: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim span with its kind, speaker (canonical name and mention offsets, or None) and stance."""
+
+    start: int
+    end: int
+    text: str
+    kind: str
+    speaker: str | None
+    speaker_span: tuple[int, int] | None
+    stance: str
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
+class AnnotatedArticle:
+    """An article with its four annotation layers, from the model or from a human."""
+
+    article: Article
+    actors: tuple[Actor, ...]
+    claims: tuple[Claim, ...]
+    model_version: str | None = None

