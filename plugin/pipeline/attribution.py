@@ -51,6 +51,8 @@ class Attributor:
     def _speaker(self, doc: Doc, claim: Span, actors: list[Span], previous: Span | None) -> Span | None:
         if claim._.speaker_span:  # named by the construction ("according to X", "X: ...")
             return _mention_at(actors, *claim._.speaker_span)
+        if claim._.speaker_token is not None:
+            return self._mention_for(doc, doc[claim._.speaker_token], actors)
         if claim._.cue is None:
             return self._continuation(doc, claim, previous, actors)
         cue = doc[claim._.cue]
@@ -66,7 +68,7 @@ class Attributor:
         if mention is not None:
             return mention
         lower = subject.lower_
-        if lower in self.roles.person_pronouns:
+        if lower in self.roles.person_pronouns or lower in ("him", "her"):
             return self._antecedent(doc, subject.i, actors, person=True)
         if lower in ("it", "they", "we"):
             return self._antecedent(doc, subject.i, actors, person=False) if lower == "it" else None

@@ -33,7 +33,9 @@ class Candidate:
     kind: str  # "direct" | "indirect"
     cue: int | None = None  # token index of the reporting verb
     speaker_span: tuple[int, int] | None = None  # set when the construction names the speaker
+    speaker_token: int | None = None  # the noun phrase naming the speaker ("according to him")
     quote: Quote | None = None
+    from_object: bool = False  # a speech act's noun-phrase object ("called the talks 'useful'")
 
 
 @Language.factory("stancedesk_claims", default_config={})
@@ -63,6 +65,7 @@ class ClaimFinder:
             span._.claim_kind = c.kind
             span._.cue = c.cue
             span._.speaker_span = list(c.speaker_span) if c.speaker_span else None
+            span._.speaker_token = c.speaker_token
         return doc
 
     # -- direct ------------------------------------------------------------
@@ -143,10 +146,17 @@ class ClaimFinder:
     def _reported_clause(self, doc: Doc, verb: Token) -> Candidate | None:
         comps = [c for c in verb.children if c.dep_ in _CLAUSE_DEPS]
         if not comps:
+            # "expressed confidence that X", "shared the view that X"
+            for obj in verb.children:
+                if obj.dep_ == "dobj" and obj.lemma_.lower() in self.speech.clause_nouns:
+                    comps = [c for c in obj.children if c.dep_ in ("ccomp", "acl", "relcl")
+                             and any(m.lower_ == "that" and m.dep_ == "mark" for m in c.children)]
+                    if comps:
+                        break
+        if not comps:
             return None
         comp = comps[0]
-        tokens = [t for t in comp.subtree]
-        tokens = self._cut_asides(comp, tokens)
+        tokens = self._cut_asides(comp, list(comp.subtree))
         return _candidate_from_tokens(doc, tokens, "indirect", cue=verb.i)
 
     def _object_claim(self, doc: Doc, verb: Token) -> Candidate | None:
@@ -162,17 +172,22 @@ class ClaimFinder:
         if start_tok is None:
             return None
         if start_tok.dep_ == "prep":
-            objs = [c for c in start_tok.children if c.dep_ == "pobj"]
+            objs = [c for c in start_tok.children if c.dep_ in ("pobj", "pcomp")]
             if not objs:
                 return None
             first = objs[0].left_edge
         else:
             first = start_tok.left_edge
+        if start_tok.dep_ == "xcomp" and first.lower_ == "to":  # "threatened to take ..." -> "take ..."
+            first = first.nbor(1)
         last = max((c.right_edge for c in right if c.i >= start_tok.i and c.dep_ not in ("advcl",)), key=lambda t: t.i)
-        tokens = list(doc[first.i:last.i + 1])
-        if sum(1 for t in tokens if t.is_alpha) < 3:
+        tokens = self._cut_asides(verb, list(doc[first.i:last.i + 1]))
+        if sum(1 for t in tokens if t.is_alpha) < 2:
             return None
-        return _candidate_from_tokens(doc, tokens, "indirect", cue=verb.i)
+        c = _candidate_from_tokens(doc, tokens, "indirect", cue=verb.i)
+        if c is not None:
+            c.from_object = True
+        return c
 
     def _according_to(self, doc: Doc, according: Token) -> Candidate | None:
         to = next(c for c in according.children if c.lower_ == "to")
@@ -181,7 +196,10 @@ class ClaimFinder:
             return None
         source = objs[0]
         speaker = _actor_in(doc, source)
-        if speaker is None and source.lemma_.lower() not in language.roles().person_roles:
+        roles = language.roles()
+        named_by_role = source.lemma_.lower() in roles.person_roles or source.lemma_.lower() in self.speech.according_sources
+        pronoun = source.lower_ in roles.person_pronouns or source.lower_ in ("them", "it")
+        if speaker is None and not named_by_role and not pronoun:
             return None  # "according to estimates": not a speaker
         head = according.head
         if head == according or head.pos_ not in ("VERB", "AUX"):
@@ -195,7 +213,10 @@ class ClaimFinder:
             tokens = [t for t in tokens if t.i > according.right_edge.i]
         else:
             tokens = [t for t in tokens if t.i < according.i]
-        return _candidate_from_tokens(doc, tokens, "indirect", cue=according.i, speaker=speaker)
+        c = _candidate_from_tokens(doc, tokens, "indirect", cue=according.i, speaker=speaker)
+        if c is not None and speaker is None:
+            c.speaker_token = source.i
+        return c
 
     def _headline_claims(self, doc: Doc, in_quote: list[bool]) -> list[Candidate]:
         """Lines 'Name: statement' and 'statement – Name'."""
@@ -223,15 +244,23 @@ class ClaimFinder:
         return out
 
     def _cut_asides(self, head: Token, tokens: list[Token]) -> list[Token]:
-        """Drop a trailing ', amid ...' aside and embedded speech acts of their own ('while also calling ...')."""
+        """End a reported clause before a reporter's aside (', amid ...', ', though ...') and before a
+        coordinated speech act of its own ('... but confirmed that ...', 'while also calling ...')."""
+        doc = head.doc
         cut_at = None
         for child in head.rights:
             first = child.left_edge
-            prev = first.nbor(-1) if first.i > 0 else None
-            aside = first.lower_ in self.speech.aside_markers and prev is not None and prev.text in (",", "\u2014", "\u2013")
-            speech_act = child.dep_ in ("advcl", "conj") and self._is_reporting(child) and child.i != head.i
-            if aside or (speech_act and first.lower_ in ("while", "and", "but")):
-                cut_at = first.i if not aside else prev.i
+            prev = doc[first.i - 1] if first.i > head.i + 1 else None
+            after_pause = prev is not None and prev.text in (",", "\u2014", "\u2013", ";")
+            aside = first.lower_ in self.speech.aside_markers and (after_pause or first.lower_ == "amid")
+            speech_act = child.dep_ in ("advcl", "conj") and self._is_reporting(child, with_clause=True)
+            if aside:
+                cut_at = prev.i if after_pause else first.i
+                break
+            if speech_act:
+                cut_at = first.i
+                while cut_at - 1 > head.i and (doc[cut_at - 1].dep_ == "cc" or doc[cut_at - 1].is_punct):
+                    cut_at -= 1
                 break
         if cut_at is None:
             return tokens
@@ -302,6 +331,9 @@ def _dash_then_actor(doc: Doc, line_start: int, line_end: int, dashes):
 
 
 def _trimmed(text: str, start: int, end: int, kind: str, *, cue=None, speaker=None) -> Candidate | None:
+    newline = text.find("\n", start, end)
+    if newline != -1:  # a claim never runs over a line break
+        end = newline
     while start < end and (text[start].isspace() or text[start] in _EDGE_TRIM):
         start += 1
     while end > start and (text[end - 1].isspace() or (text[end - 1] in _EDGE_TRIM and text[end - 1] not in _KEEP_FINAL) or text[end - 1] in ".:"):
@@ -320,6 +352,8 @@ def _candidate_from_tokens(doc: Doc, tokens: list[Token], kind: str, *, cue=None
         tokens = tokens[1:]
     if not tokens:
         return None
+    if cue is not None and tokens[0].i <= cue <= tokens[-1].i:
+        return None  # a clause that holds its own reporting verb is a misparse
     return _trimmed(doc.text, tokens[0].idx, tokens[-1].idx + len(tokens[-1]), kind, cue=cue, speaker=speaker)
 
 
@@ -349,7 +383,8 @@ def _resolve_overlaps(doc: Doc, direct: list[Candidate], indirect: list[Candidat
             continue
         holder = holders[0]
         outside = doc.text[holder.start:holder.end].replace(doc.text[d.start:d.end], "")
-        if sum(ch.isalpha() for ch in outside) <= 3:  # the clause is nothing but the quote
+        # the clause is nothing but the quote, or a speech act's object holds a quoted fragment
+        if sum(ch.isalpha() for ch in outside) <= 3 or holder.from_object:
             kept_indirect.remove(holder)
             d.cue = d.cue if d.cue is not None else holder.cue
             final_direct.append(d)

@@ -20,6 +20,7 @@ _SPAN = {
     # on claims
     "claim_kind": None,  # "direct" | "indirect"
     "cue": None,  # token index of the reporting verb (or of "according"), None if not found
+    "speaker_token": None,  # token index of a noun phrase naming the speaker ("according to him")
     "speaker_span": None,  # [start_char, end_char] of the speaker's actor mention, or None
     "speaker": None,  # canonical speaker name, or None for an unnamed source
     "stance": None,  # "support" | "oppose" | "neutral"

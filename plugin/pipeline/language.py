@@ -30,6 +30,8 @@ class SpeechData:
     min_words_free_quote: int
     aside_markers: frozenset[str]
     headline_dashes: frozenset[str]
+    clause_nouns: frozenset[str]
+    according_sources: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -44,6 +46,8 @@ def speech() -> SpeechData:
         min_words_free_quote=int(raw["min_words_free_quote"]),
         aside_markers=frozenset(raw["aside_markers"]),
         headline_dashes=frozenset(raw["headline_dashes"]),
+        clause_nouns=frozenset(raw["clause_nouns"]),
+        according_sources=frozenset(raw["according_sources"]),
     )
 
 

@@ -35,7 +35,8 @@ def find_quotes(text: str) -> list[Quote]:
     paragraphs = _paragraphs(text)
     for n, (p_start, p_end) in enumerate(paragraphs):
         next_start = paragraphs[n + 1][0] if n + 1 < len(paragraphs) else None
-        continues = next_start is not None and text[next_start] in DOUBLE_MARKS and _is_opening(text, next_start, next_start + 1)
+        # an open quote runs on when the next paragraph reopens it, or when the text ends (a cut capture)
+        continues = next_start is None or (text[next_start] in DOUBLE_MARKS and _is_opening(text, next_start, next_start + 1))
         quotes.extend(_double_quotes(text, p_start, p_end, continues))
     covered = [(q.start, q.end) for q in quotes]
     quotes.extend(q for q in _single_quotes(text) if not any(s <= q.start < e for s, e in covered))
