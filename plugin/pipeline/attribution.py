@@ -58,7 +58,7 @@ class Attributor:
         cue = doc[claim._.cue]
         if cue.lower_ == "according":
             return None
-        subject = _subject_of(cue)
+        subject = _quoted_source(cue) or _subject_of(cue)
         if subject is None:
             return None
         return self._mention_for(doc, subject, actors)
@@ -76,14 +76,24 @@ class Attributor:
         if named is not None:
             return named
         lemma = subject.lemma_.lower()
-        if lemma in self.roles.anonymous_roles or subject.tag_ in ("NNS",):
+        if lemma in self.roles.anonymous_roles or subject.tag_ in ("NNS", "NNPS"):
             return None
+        has_owner = any(c.dep_ == "poss" for c in subject.children)
+        indefinite = any(c.lower_ in ("a", "an", "one", "another") for c in subject.children)
         if lemma in self.roles.person_roles:
-            has_owner = any(c.dep_ in ("poss",) for c in subject.children)
-            definite = any(c.lower_ == "the" for c in subject.children)
-            if definite and not has_owner:
-                return self._antecedent(doc, subject.i, actors, person=True)
-            return None
+            # "the minister", "the Russian Deputy FM": the person named before; "NATO's secretary-general"
+            # or "a spokesman", never named, stays unattributed
+            if has_owner or indefinite:
+                return None
+            return self._antecedent(doc, subject.i, actors, person=True)
+        if lemma in self.roles.group_nouns and not indefinite:
+            for child in subject.children:
+                if child.dep_ in ("compound", "nmod", "amod"):
+                    named = _actor_containing(actors, child.i)
+                    if named is not None and named.label_ in ("ORG", "GPE"):
+                        return named
+            if not has_owner:
+                return self._antecedent(doc, subject.i, actors, person=False)
         return None
 
     def _antecedent(self, doc: Doc, before: int, actors: list[Span], *, person: bool) -> Span | None:
@@ -110,6 +120,17 @@ class Attributor:
         if between is not None and sum(1 for t in between if t.is_alpha) > 12:
             return None
         return _mention_at(actors, *previous._.speaker_span)
+
+
+def _quoted_source(verb: Token) -> Token | None:
+    """'TASS quoted Putin as saying' -> Putin; 'X, Sputnik reported, quoting aide Y' -> Y."""
+    candidates = [verb] + [c for c in verb.children if c.dep_ in ("advcl", "conj") and c.lemma_ == "quote"]
+    for tok in candidates:
+        if tok.lemma_ == "quote":
+            objs = [c for c in tok.children if c.dep_ == "dobj"]
+            if objs:
+                return objs[0]
+    return None
 
 
 def _subject_of(verb: Token) -> Token | None:

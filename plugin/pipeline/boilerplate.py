@@ -47,5 +47,15 @@ def _is_bare_name(line: str, max_words: int) -> bool:
 
 @Language.component("stancedesk_boilerplate")
 def mark_boilerplate(doc: Doc) -> Doc:
+    """Mark boilerplate lines, and start a sentence after every line break.
+
+    Headlines, captions and datelines carry no final period; without the
+    break the parser glues them to the next sentence and loses its subject.
+    Runs before the parser, which keeps preset sentence starts.
+    """
     doc._.boilerplate = boilerplate_ranges(doc.text)
+    for tok in doc[1:]:
+        prev = doc[tok.i - 1]
+        if "\n" in prev.text_with_ws and not tok.is_space:
+            tok.is_sent_start = True
     return doc

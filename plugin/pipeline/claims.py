@@ -74,8 +74,8 @@ class ClaimFinder:
         if span is None:
             return None
         words = sum(1 for t in span if t.is_alpha)
-        cue = self._governing_verb(span, in_quote) or self._adjacent_cue(doc, q, in_quote)
         colon_speaker = _colon_speaker(doc, q.start)
+        cue = None if colon_speaker else self._governing_verb(span, in_quote) or self._adjacent_cue(doc, q, in_quote)
         if words < self.speech.min_words_free_quote and cue is None and colon_speaker is None:
             return None  # a scare quote in the reporter's narration
         return Candidate(

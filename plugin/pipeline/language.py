@@ -58,6 +58,7 @@ class RoleData:
     anonymous_roles: frozenset[str]
     person_pronouns: frozenset[str]
     group_pronouns: frozenset[str]
+    group_nouns: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -70,6 +71,7 @@ def roles() -> RoleData:
         anonymous_roles=frozenset(raw["anonymous_roles"]),
         person_pronouns=frozenset(raw["pronouns"]["person"]),
         group_pronouns=frozenset(raw["pronouns"]["group"]),
+        group_nouns=frozenset(raw["group_nouns"]),
     )
 
 
