@@ -11,6 +11,8 @@ claim's speaker (quotes split across sentences and paragraphs).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
@@ -34,10 +36,15 @@ class Attributor:
         self.names = language.names()
 
     def __call__(self, doc: Doc) -> Doc:
+        claims = extensions.claims(doc)
+        quoted = [(c.start_char, c.end_char) for c in claims if c._.claim_kind == "direct"]
+        # mentions inside quotations are people the speakers talk about, never antecedents
         actors = [e for e in doc.ents if e.label_ in _ACTOR_LABELS]
+        outside = [a for a in actors if not any(s <= a.start_char < e for s, e in quoted)]
         previous: Span | None = None
-        for claim in extensions.claims(doc):
-            span = self._speaker(doc, claim, actors, previous)
+        for claim in claims:
+            ctx = _Context(actors=actors, outside_quotes=outside, previous=previous)
+            span = self._speaker(doc, claim, ctx)
             claim._.speaker_span = [span.start_char, span.end_char] if span is not None else None
             claim._.speaker = self.speaker_name(span) if span is not None else None
             previous = claim
@@ -48,30 +55,32 @@ class Attributor:
         return self.names.metonym_to_canonical.get(mention.text, self.names.metonym_to_canonical.get(name, name))
 
     # -- one claim ---------------------------------------------------------
-    def _speaker(self, doc: Doc, claim: Span, actors: list[Span], previous: Span | None) -> Span | None:
+    def _speaker(self, doc: Doc, claim: Span, ctx: "_Context") -> Span | None:
+        actors = ctx.actors
         if claim._.speaker_span:  # named by the construction ("according to X", "X: ...")
             return _mention_at(actors, *claim._.speaker_span)
         if claim._.speaker_token is not None:
-            return self._mention_for(doc, doc[claim._.speaker_token], actors)
+            return self._mention_for(doc, doc[claim._.speaker_token], ctx)
         if claim._.cue is None:
-            return self._continuation(doc, claim, previous, actors)
+            return self._continuation(doc, claim, ctx.previous, actors)
         cue = doc[claim._.cue]
         if cue.lower_ == "according":
             return None
-        subject = _quoted_source(cue) or _subject_of(cue)
+        subject = _quoted_source(cue) or _subject_of(cue, outside=(claim.start_char, claim.end_char))
         if subject is None:
             return None
-        return self._mention_for(doc, subject, actors)
+        return self._mention_for(doc, subject, ctx)
 
-    def _mention_for(self, doc: Doc, subject: Token, actors: list[Span]) -> Span | None:
+    def _mention_for(self, doc: Doc, subject: Token, ctx: "_Context") -> Span | None:
+        actors = ctx.actors
         mention = _actor_containing(actors, subject.i)
         if mention is not None:
             return mention
         lower = subject.lower_
         if lower in self.roles.person_pronouns or lower in ("him", "her"):
-            return self._antecedent(doc, subject.i, actors, person=True)
+            return self._antecedent(subject.i, ctx, person=True)
         if lower in ("it", "they", "we"):
-            return self._antecedent(doc, subject.i, actors, person=False) if lower == "it" else None
+            return self._antecedent(subject.i, ctx, person=False) if lower == "it" else None
         named = _named_in_apposition(subject, actors)
         if named is not None:
             return named
@@ -85,7 +94,7 @@ class Attributor:
             # or "a spokesman", never named, stays unattributed
             if has_owner or indefinite:
                 return None
-            return self._antecedent(doc, subject.i, actors, person=True)
+            return self._antecedent(subject.i, ctx, person=True)
         if lemma in self.roles.group_nouns and not indefinite:
             for child in subject.children:
                 if child.dep_ in ("compound", "nmod", "amod"):
@@ -93,18 +102,29 @@ class Attributor:
                     if named is not None and named.label_ in ("ORG", "GPE"):
                         return named
             if not has_owner:
-                return self._antecedent(doc, subject.i, actors, person=False)
+                return self._antecedent(subject.i, ctx, person=False)
         return None
 
-    def _antecedent(self, doc: Doc, before: int, actors: list[Span], *, person: bool) -> Span | None:
-        """The named actor a pronoun refers to: the latest preceding subject of that kind,
-        else the latest mention; returned as that actor's nearest earlier mention."""
+    def _antecedent(self, before: int, ctx: "_Context", *, person: bool) -> Span | None:
+        """The named actor a pronoun refers to, as that actor's nearest earlier mention.
+
+        The previous claim's speaker, if of the right kind and no other such
+        subject came between; else the latest preceding subject of that kind;
+        else the latest mention. Mentions inside quotations are skipped.
+        """
         labels = ("PERSON",) if person else ("ORG", "GPE")
-        earlier = [a for a in actors if a.end <= before and a.label_ in labels]
+        earlier = [a for a in ctx.outside_quotes if a.end <= before and a.label_ in labels]
         if not earlier:
             return None
         subjects = [a for a in earlier if any(t.dep_ in _SUBJECT_DEPS for t in a)]
         target = (subjects or earlier)[-1]
+        prev = ctx.previous
+        if prev is not None and prev._.speaker_span:
+            speaker = _mention_at(ctx.actors, *prev._.speaker_span)
+            if speaker is not None and speaker.label_ in labels:
+                between = [a for a in subjects if a.start_char > speaker.end_char and a._.canonical != speaker._.canonical]
+                if not between:
+                    target = speaker
         same = [a for a in earlier if a._.canonical == target._.canonical]
         return same[-1] if same else target
 
@@ -122,6 +142,15 @@ class Attributor:
         return _mention_at(actors, *previous._.speaker_span)
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What resolving one claim's speaker may look at."""
+
+    actors: list[Span]
+    outside_quotes: list[Span]  # actor mentions not inside a direct quote
+    previous: Span | None  # the claim before this one
+
+
 def _quoted_source(verb: Token) -> Token | None:
     """'TASS quoted Putin as saying' -> Putin; 'X, Sputnik reported, quoting aide Y' -> Y."""
     candidates = [verb] + [c for c in verb.children if c.dep_ in ("advcl", "conj") and c.lemma_ == "quote"]
@@ -133,12 +162,15 @@ def _quoted_source(verb: Token) -> Token | None:
     return None
 
 
-def _subject_of(verb: Token) -> Token | None:
-    """The subject of a reporting verb, climbing through 'declined ..., saying' and 'quoted X as saying'."""
+def _subject_of(verb: Token, *, outside: tuple[int, int] = (0, 0)) -> Token | None:
+    """The subject of a reporting verb, climbing through 'declined ..., saying' and 'quoted X as saying'.
+
+    A subject inside the claim itself (``outside``: its char range) is a misparse and skipped.
+    """
     tok = verb
     for _ in range(4):
         for child in tok.children:
-            if child.dep_ in _SUBJECT_DEPS:
+            if child.dep_ in _SUBJECT_DEPS and not outside[0] <= child.idx < outside[1] + 2:
                 return child
         for child in tok.children:
             if child.dep_ == "agent":
