@@ -102,7 +102,24 @@ class ActorRepairer:
         if label == "PERSON" and self._is_title(span[-1]):
             return None
         label = known.get(text, label)
+        if text not in known:
+            if label in ("GPE", "ORG") and len(span) == 1 and text[:1].isupper() and text.lower().endswith(self.names.demonym_endings):
+                return None  # a nationality adjective ("Ukrainian"), not an actor
+            if label == "GPE" and self._names_document(doc, end):
+                return None  # "Minsk agreements", "Munich Security Conference"
         return Span(doc, start, end, label=label)
+
+    def _names_document(self, doc: Doc, end: int) -> bool:
+        nouns = self.names.document_nouns
+        for offset in (0, 1):
+            i = end + offset
+            if i >= len(doc):
+                return False
+            if doc[i].text in nouns:
+                return True
+            if not doc[i].text[:1].isupper():
+                return False
+        return False
 
     def _is_title(self, tok) -> bool:
         return (

@@ -83,6 +83,8 @@ class NameData:
     not_actors: frozenset[str]
     trailing_generic: frozenset[str]
     known_labels: dict[str, str]
+    document_nouns: frozenset[str]
+    demonym_endings: tuple[str, ...]
 
 
 @lru_cache(maxsize=1)
@@ -105,6 +107,8 @@ def names() -> NameData:
         not_actors=frozenset(raw["not_actors"]),
         trailing_generic=frozenset(raw["trailing_generic"]),
         known_labels=known,
+        document_nouns=frozenset(raw["document_nouns"]),
+        demonym_endings=tuple(raw["demonym_endings"]),
     )
 
 
