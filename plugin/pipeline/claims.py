@@ -10,6 +10,7 @@ speaker; ``stancedesk_attribution`` resolves the rest.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 from spacy.language import Language
@@ -48,11 +49,12 @@ class ClaimFinder:
         self.speech = language.speech()
 
     def __call__(self, doc: Doc) -> Doc:
-        quotes = [q for q in find_quotes(doc.text) if not extensions.in_boilerplate(doc, q.start)]
-        in_quote = _char_mask(len(doc.text), quotes)
-        direct = [c for q in quotes if (c := self._direct(doc, q, in_quote)) is not None]
-        indirect = self._indirect(doc, in_quote)
-        claims = _resolve_overlaps(doc, direct, indirect)
+        view = _View(doc)
+        quotes = [q for q in find_quotes(view.text) if not extensions.in_boilerplate(doc, q.start)]
+        in_quote = _char_mask(len(view.text), quotes)
+        direct = [c for q in quotes if (c := self._direct(doc, q, in_quote, view)) is not None]
+        indirect = self._indirect(doc, in_quote, view)
+        claims = _resolve_overlaps(view.text, direct, indirect)
         doc.spans[extensions.CLAIMS_KEY] = []
         spans = []
         for c in claims:
@@ -69,13 +71,13 @@ class ClaimFinder:
         return doc
 
     # -- direct ------------------------------------------------------------
-    def _direct(self, doc: Doc, q: Quote, in_quote: list[bool]) -> Candidate | None:
+    def _direct(self, doc: Doc, q: Quote, in_quote: list[bool], view: "_View") -> Candidate | None:
         span = doc.char_span(q.start, q.end, alignment_mode="expand")
         if span is None:
             return None
         words = sum(1 for t in span if t.is_alpha)
-        colon_speaker = _colon_speaker(doc, q.start)
-        cue = None if colon_speaker else self._governing_verb(span, in_quote) or self._adjacent_cue(doc, q, in_quote)
+        colon_speaker = _colon_speaker(view, q.start)
+        cue = None if colon_speaker else self._governing_verb(span, in_quote) or self._adjacent_cue(doc, q, in_quote, view)
         if words < self.speech.min_words_free_quote and cue is None and colon_speaker is None:
             return None  # a scare quote in the reporter's narration
         return Candidate(
@@ -102,12 +104,12 @@ class ClaimFinder:
                 return None
         return None
 
-    def _adjacent_cue(self, doc: Doc, q: Quote, in_quote: list[bool]) -> Token | None:
+    def _adjacent_cue(self, doc: Doc, q: Quote, in_quote: list[bool], view: "_View") -> Token | None:
         """The reporting verb next to a quote: after it in the same sentence ("...,” Peskov said"),
         else before it in the same sentence ("Putin said: “...”")."""
-        text = doc.text
+        text = view.text
         ends_sentence = text[q.start:q.end].rstrip()[-1:] in _KEEP_FINAL
-        after = [t for t in doc[_tok_at(doc, q.end):] if t.idx >= q.end]
+        after = [t for t in doc[view.token_at(q.end):] if t.idx >= q.end]
         for tok in after:
             if in_quote[tok.idx] or "\n" in tok.text or tok.text in _KEEP_FINAL or tok.is_space and "\n" in tok.text_with_ws:
                 break
@@ -116,7 +118,7 @@ class ClaimFinder:
                 if ends_sentence and own_clause:
                     break
                 return tok
-        first = _tok_at(doc, q.start)
+        first = view.token_at(q.start)
         for tok in reversed(doc[:first]):
             if tok.idx + len(tok) > q.start:
                 continue
@@ -127,23 +129,23 @@ class ClaimFinder:
         return None
 
     # -- indirect ----------------------------------------------------------
-    def _indirect(self, doc: Doc, in_quote: list[bool]) -> list[Candidate]:
+    def _indirect(self, doc: Doc, in_quote: list[bool], view: "_View") -> list[Candidate]:
         out: list[Candidate] = []
         for tok in doc:
             if in_quote[tok.idx] or extensions.in_boilerplate(doc, tok.idx):
                 continue
             if tok.lower_ == "according" and any(c.lower_ == "to" for c in tok.children):
-                c = self._according_to(doc, tok)
+                c = self._according_to(doc, tok, view)
             elif self._is_reporting(tok, with_clause=True):
-                c = self._reported_clause(doc, tok) or self._object_claim(doc, tok)
+                c = self._reported_clause(doc, tok, view) or self._object_claim(doc, tok, view)
             else:
                 c = None
             if c is not None:
                 out.append(c)
-        out.extend(self._headline_claims(doc, in_quote))
+        out.extend(self._headline_claims(doc, in_quote, view))
         return out
 
-    def _reported_clause(self, doc: Doc, verb: Token) -> Candidate | None:
+    def _reported_clause(self, doc: Doc, verb: Token, view: "_View") -> Candidate | None:
         comps = [c for c in verb.children if c.dep_ in _CLAUSE_DEPS]
         if not comps:
             # "expressed confidence that X", "shared the view that X"
@@ -157,9 +159,9 @@ class ClaimFinder:
             return None
         comp = comps[0]
         tokens = self._cut_asides(comp, list(comp.subtree))
-        return _candidate_from_tokens(doc, tokens, "indirect", cue=verb.i)
+        return _candidate_from_tokens(view.text, tokens, "indirect", cue=verb.i)
 
-    def _object_claim(self, doc: Doc, verb: Token) -> Candidate | None:
+    def _object_claim(self, doc: Doc, verb: Token, view: "_View") -> Candidate | None:
         preps = self.speech.object_claim_verbs.get(verb.lemma_.lower())
         if preps is None:
             return None
@@ -184,18 +186,18 @@ class ClaimFinder:
         tokens = self._cut_asides(verb, list(doc[first.i:last.i + 1]))
         if sum(1 for t in tokens if t.is_alpha) < 2:
             return None
-        c = _candidate_from_tokens(doc, tokens, "indirect", cue=verb.i)
+        c = _candidate_from_tokens(view.text, tokens, "indirect", cue=verb.i)
         if c is not None:
             c.from_object = True
         return c
 
-    def _according_to(self, doc: Doc, according: Token) -> Candidate | None:
+    def _according_to(self, doc: Doc, according: Token, view: "_View") -> Candidate | None:
         to = next(c for c in according.children if c.lower_ == "to")
         objs = [c for c in to.children if c.dep_ == "pobj"]
         if not objs:
             return None
         source = objs[0]
-        speaker = _actor_in(doc, source)
+        speaker = _actor_in(view, source)
         roles = language.roles()
         named_by_role = source.lemma_.lower() in roles.person_roles or source.lemma_.lower() in self.speech.according_sources
         pronoun = source.lower_ in roles.person_pronouns or source.lower_ in ("them", "it")
@@ -213,32 +215,33 @@ class ClaimFinder:
             tokens = [t for t in tokens if t.i > according.right_edge.i]
         else:
             tokens = [t for t in tokens if t.i < according.i]
-        c = _candidate_from_tokens(doc, tokens, "indirect", cue=according.i, speaker=speaker)
+        c = _candidate_from_tokens(view.text, tokens, "indirect", cue=according.i, speaker=speaker)
         if c is not None and speaker is None:
             c.speaker_token = source.i
         return c
 
-    def _headline_claims(self, doc: Doc, in_quote: list[bool]) -> list[Candidate]:
+    def _headline_claims(self, doc: Doc, in_quote: list[bool], view: "_View") -> list[Candidate]:
         """Lines 'Name: statement' and 'statement – Name'."""
         out = []
-        for sent_start, line_end in _lines(doc.text):
+        text = view.text
+        for sent_start, line_end in _lines(text):
             if extensions.in_boilerplate(doc, sent_start):
                 continue
-            colon = _colon_after_actor(doc, sent_start, line_end)
+            colon = _colon_after_actor(view, sent_start, line_end)
             if colon is not None:
                 ent, colon_end = colon
-                if not in_quote[min(colon_end + 1, len(doc.text) - 1)]:
+                if not in_quote[min(colon_end + 1, len(text) - 1)]:
                     start = colon_end
-                    while start < line_end and doc.text[start].isspace():
+                    while start < line_end and text[start].isspace():
                         start += 1
-                    c = _trimmed(doc.text, start, line_end, "indirect", speaker=(ent.start_char, ent.end_char))
+                    c = _trimmed(text, start, line_end, "indirect", speaker=(ent.start_char, ent.end_char))
                     if c is not None:
                         out.append(c)
                 continue
-            dash = _dash_then_actor(doc, sent_start, line_end, self.speech.headline_dashes)
+            dash = _dash_then_actor(view, sent_start, line_end, self.speech.headline_dashes)
             if dash is not None:
                 ent, dash_start = dash
-                c = _trimmed(doc.text, sent_start, dash_start, "indirect", speaker=(ent.start_char, ent.end_char))
+                c = _trimmed(text, sent_start, dash_start, "indirect", speaker=(ent.start_char, ent.end_char))
                 if c is not None and not in_quote[c.start]:
                     out.append(c)
         return out
@@ -276,11 +279,25 @@ def _char_mask(n: int, quotes: list[Quote]) -> list[bool]:
     return mask
 
 
-def _tok_at(doc: Doc, char: int) -> int:
-    for tok in doc:
-        if tok.idx + len(tok) > char:
-            return tok.i
-    return len(doc)
+class _View:
+    """What the claim finder reads often from a doc, computed once per doc
+    (``doc.text`` and ``doc.ents`` rebuild their value on every access)."""
+
+    def __init__(self, doc: Doc):
+        self.text = doc.text
+        self.actors = [e for e in doc.ents if e.label_ in _ACTOR_LABELS]
+        self.actor_ending_at = {e.end_char: e for e in self.actors}
+        self._token_ends = [t.idx + len(t) for t in doc]
+
+    def token_at(self, char: int) -> int:
+        """Index of the first token that ends after ``char``."""
+        return bisect.bisect_right(self._token_ends, char)
+
+    def actor_containing(self, i: int) -> Span | None:
+        for ent in self.actors:
+            if ent.start <= i < ent.end:
+                return ent
+        return None
 
 
 def _lines(text: str):
@@ -291,42 +308,42 @@ def _lines(text: str):
         start += len(line) + 1
 
 
-def _actor_in(doc: Doc, tok: Token) -> tuple[int, int] | None:
-    """The actor mention a noun phrase names: the entity at its head, else an entity in apposition."""
-    for ent in doc.ents:
-        if ent.label_ in _ACTOR_LABELS and ent.start <= tok.i < ent.end:
-            return (ent.start_char, ent.end_char)
+def _actor_in(view: _View, tok: Token) -> tuple[int, int] | None:
+    """The actor mention a noun phrase names: the entity at its head, else a PERSON in apposition."""
+    ent = view.actor_containing(tok.i)
+    if ent is not None:
+        return (ent.start_char, ent.end_char)
     for child in tok.children:
         if child.dep_ in ("appos", "compound", "flat"):
-            for ent in doc.ents:
-                if ent.label_ == "PERSON" and ent.start <= child.i < ent.end:
-                    return (ent.start_char, ent.end_char)
+            ent = view.actor_containing(child.i)
+            if ent is not None and ent.label_ == "PERSON":
+                return (ent.start_char, ent.end_char)
     return None
 
 
-def _colon_speaker(doc: Doc, quote_start: int) -> tuple[int, int] | None:
+def _colon_speaker(view: _View, quote_start: int) -> tuple[int, int] | None:
     """'Putin: “...”' — the actor right before a colon that opens the quote's line."""
-    line_start = doc.text.rfind("\n", 0, quote_start) + 1
-    found = _colon_after_actor(doc, line_start, quote_start)
+    line_start = view.text.rfind("\n", 0, quote_start) + 1
+    found = _colon_after_actor(view, line_start, quote_start)
     return (found[0].start_char, found[0].end_char) if found else None
 
 
-def _colon_after_actor(doc: Doc, line_start: int, line_end: int):
-    colon = doc.text.find(":", line_start, line_end)
+def _colon_after_actor(view: _View, line_start: int, line_end: int):
+    colon = view.text.find(":", line_start, line_end)
     if colon == -1 or colon - line_start > 120:
         return None
-    for ent in doc.ents:
-        if ent.label_ in _ACTOR_LABELS and ent.end_char == colon and ent.start_char >= line_start:
-            return ent, colon + 1
+    ent = view.actor_ending_at.get(colon)
+    if ent is not None and ent.start_char >= line_start:
+        return ent, colon + 1
     return None
 
 
-def _dash_then_actor(doc: Doc, line_start: int, line_end: int, dashes):
-    for ent in doc.ents:
-        if ent.label_ in _ACTOR_LABELS and ent.end_char == line_end and ent.start_char > line_start:
-            before = doc.text[line_start:ent.start_char].rstrip()
-            if before and before[-1] in dashes and len(before) > 20:
-                return ent, len(before) - 1 + line_start
+def _dash_then_actor(view: _View, line_start: int, line_end: int, dashes):
+    ent = view.actor_ending_at.get(line_end)
+    if ent is not None and ent.start_char > line_start:
+        before = view.text[line_start:ent.start_char].rstrip()
+        if before and before[-1] in dashes and len(before) > 20:
+            return ent, len(before) - 1 + line_start
     return None
 
 
@@ -343,7 +360,7 @@ def _trimmed(text: str, start: int, end: int, kind: str, *, cue=None, speaker=No
     return Candidate(start, end, kind, cue=cue, speaker_span=speaker)
 
 
-def _candidate_from_tokens(doc: Doc, tokens: list[Token], kind: str, *, cue=None, speaker=None) -> Candidate | None:
+def _candidate_from_tokens(text: str, tokens: list[Token], kind: str, *, cue=None, speaker=None) -> Candidate | None:
     if not tokens:
         return None
     tokens = sorted(tokens, key=lambda t: t.i)
@@ -354,10 +371,10 @@ def _candidate_from_tokens(doc: Doc, tokens: list[Token], kind: str, *, cue=None
         return None
     if cue is not None and tokens[0].i <= cue <= tokens[-1].i:
         return None  # a clause that holds its own reporting verb is a misparse
-    return _trimmed(doc.text, tokens[0].idx, tokens[-1].idx + len(tokens[-1]), kind, cue=cue, speaker=speaker)
+    return _trimmed(text, tokens[0].idx, tokens[-1].idx + len(tokens[-1]), kind, cue=cue, speaker=speaker)
 
 
-def _resolve_overlaps(doc: Doc, direct: list[Candidate], indirect: list[Candidate]) -> list[Candidate]:
+def _resolve_overlaps(text: str, direct: list[Candidate], indirect: list[Candidate]) -> list[Candidate]:
     """One claim per stretch of text.
 
     A reported clause that contains a quote is a partial quote (indirect, the
@@ -382,7 +399,7 @@ def _resolve_overlaps(doc: Doc, direct: list[Candidate], indirect: list[Candidat
             final_direct.append(d)
             continue
         holder = holders[0]
-        outside = doc.text[holder.start:holder.end].replace(doc.text[d.start:d.end], "")
+        outside = text[holder.start:holder.end].replace(text[d.start:d.end], "")
         # the clause is nothing but the quote, or a speech act's object holds a quoted fragment
         if sum(ch.isalpha() for ch in outside) <= 3 or holder.from_object:
             kept_indirect.remove(holder)

@@ -1,0 +1,40 @@
+"""Quality on the shared dev set: pre-annotate it and score it, as ``stancedesk evaluate`` does.
+
+    python benchmarks/dev_eval.py [--gold ../shared/devset/dev_gold.jsonl] [--model NAME_OR_PATH] [--config stance.toml]
+
+The dev texts are read where they are, never copied into the repo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from plugin.cli import main as cli_main  # noqa: E402
+from plugin.preannotate import preannotate  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gold", type=Path, default=REPO.parent / "shared" / "devset" / "dev_gold.jsonl")
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--config", type=Path, default=None)
+    args = parser.parse_args()
+    if not args.gold.is_file():
+        sys.exit(f"dev set not found at {args.gold}; pass --gold PATH")
+    with tempfile.TemporaryDirectory() as tmp:
+        tasks = Path(tmp) / "dev_tasks.json"
+        t0 = time.perf_counter()
+        summary = preannotate([args.gold], tasks, model=args.model, stance_config=args.config)
+        print(f"pre-annotated {summary.articles} documents in {time.perf_counter() - t0:.1f} s ({summary.model_version})")
+        cli_main(["evaluate", "--gold", str(args.gold), str(tasks)])
+
+
+if __name__ == "__main__":
+    main()

