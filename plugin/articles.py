@@ -57,7 +57,7 @@ def _read_path(path: Path) -> Iterator[Article]:
 
 
 def _read_text(path: Path) -> str:
-    data = path.read_bytes()
+    data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
     if not data.strip():
         raise InputError(f"{path}: file is empty; an article needs some text")
     if b"\x00" in data:

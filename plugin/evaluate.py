@@ -46,23 +46,26 @@ def read_gold(path: str | Path) -> list[AnnotatedArticle]:
     if not path.is_file():
         raise GoldError(f"gold file {path} does not exist")
     out = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                d = json.loads(line)
-                text = d["text"]
-                actors = tuple(Actor(a["start"], a["end"], a["label"], a["text"], a["text"]) for a in d.get("actors", []))
-                claims = tuple(
-                    Claim(c["start"], c["end"], c["text"], c.get("kind", "indirect"), c.get("speaker"),
-                          tuple(c["speaker_span"]) if c.get("speaker_span") else None, c.get("stance", "neutral"))
-                    for c in d.get("claims", [])
-                )
-            except (json.JSONDecodeError, KeyError, TypeError) as e:
-                raise GoldError(f"{path}:{n}: not a gold record ({e!r}); expected id, text, actors, claims as in the dev set") from e
-            article = Article(doc_id=str(d.get("id", n)), text=text, meta=MappingProxyType({"url": d.get("url")}))
-            out.append(AnnotatedArticle(article=article, actors=actors, claims=claims))
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except UnicodeDecodeError as e:
+        raise GoldError(f"gold file {path} is not valid UTF-8 (byte {e.start}); re-encode it as UTF-8") from e
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            text = d["text"]
+            actors = tuple(Actor(a["start"], a["end"], a["label"], a["text"], a["text"]) for a in d.get("actors", []))
+            claims = tuple(
+                Claim(c["start"], c["end"], c["text"], c.get("kind", "indirect"), c.get("speaker"),
+                      tuple(c["speaker_span"]) if c.get("speaker_span") else None, c.get("stance", "neutral"))
+                for c in d.get("claims", [])
+            )
+        except (json.JSONDecodeError, KeyError, TypeError) as e:
+            raise GoldError(f"{path}:{n}: not a gold record ({e!r}); expected id, text, actors, claims as in the dev set") from e
+        article = Article(doc_id=str(d.get("id", n)), text=text, meta=MappingProxyType({"url": d.get("url")}))
+        out.append(AnnotatedArticle(article=article, actors=actors, claims=claims))
     if not out:
         raise GoldError(f"gold file {path} holds no records")
     return out
@@ -76,8 +79,8 @@ def read_predictions(path: str | Path) -> list[AnnotatedArticle]:
         tasks = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise TaskError(f"tasks file {path} is not valid JSON ({e})") from e
-    if not isinstance(tasks, list):
-        raise TaskError(f"tasks file {path} must hold a JSON list of tasks")
+    if not isinstance(tasks, list) or not all(isinstance(t, dict) for t in tasks):
+        raise TaskError(f"tasks file {path} must hold a JSON list of task objects, as written by 'stancedesk preannotate'")
     return [annotated_from_task(t) for t in tasks]
 
 
@@ -116,13 +119,15 @@ def same_speaker(pred: Claim, gold: Claim) -> bool:
 
 
 def macro_f1(pairs: list[tuple[str, str]]) -> float:
+    """Mean F1 over the stances that occur in the gold or the predictions (as scikit-learn's macro average)."""
+    present = [s for s in STANCES if any(s in pair for pair in pairs)]
     f1s = []
-    for s in STANCES:
+    for s in present:
         tp = sum(1 for p, g in pairs if p == s and g == s)
         predicted = sum(1 for p, _ in pairs if p == s)
         gold = sum(1 for _, g in pairs if g == s)
         f1s.append(PRF(tp, predicted, gold).f1)
-    return sum(f1s) / len(f1s)
+    return sum(f1s) / len(f1s) if f1s else 0.0
 
 
 def evaluate(gold: list[AnnotatedArticle], predicted: list[AnnotatedArticle]) -> dict:

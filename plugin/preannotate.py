@@ -12,6 +12,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 from spacy.language import Language
 
 from plugin.articles import read_articles
+from plugin.errors import InputError
 from plugin.identity import unify_names
 from plugin.labelstudio.tasks import check_task, to_task
 from plugin.pipeline import build_pipeline, model_version
@@ -57,6 +58,9 @@ def preannotate(inputs: Sequence[str | Path], output: str | Path, *, model: str 
         n_process: worker processes for ``nlp.pipe``.
         progress: called as ``progress(done, total)`` after each article.
     """
+    output = Path(output)
+    if output.is_dir():
+        raise InputError(f"output {output} is a directory; give a file name such as {output / 'tasks.json'}")
     articles = list(read_articles(inputs))
     nlp = build_pipeline(model, stance_config=stance_config) if model else build_pipeline(stance_config=stance_config)
     annotated = []

@@ -165,7 +165,6 @@ def test_empty_file(tmp_path, content):
         list(read_articles([f]))
 
 
-@pytest.mark.xfail(reason="BUG: a file holding only a UTF-8 BOM (Notepad's empty file) yields an Article with empty text", strict=True)
 def test_file_with_only_a_bom_is_empty(tmp_path):
     f = tmp_path / "bom.txt"
     f.write_bytes(b"\xef\xbb\xbf\n")

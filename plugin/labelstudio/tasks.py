@@ -140,7 +140,11 @@ def annotated_from_result(text: str, result: Iterable[Mapping], *, doc_id: str =
         kind = r.get("type")
         if kind == "relation":
             if RELATION_LABEL in (r.get("labels") or [RELATION_LABEL]):
-                speakers[r.get("to_id")] = r.get("from_id")
+                # "left" means the arrow runs from to_id to from_id
+                source, target = r.get("from_id"), r.get("to_id")
+                if r.get("direction") == "left":
+                    source, target = target, source
+                speakers[target] = source
             continue
         v = r.get("value") or {}
         rid = r.get("id")

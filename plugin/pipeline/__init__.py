@@ -38,6 +38,8 @@ def build_pipeline(model: str | Path = DEFAULT_MODEL, *, stance_config: Path | N
         stance_config: a stance config TOML file; the packaged default when None
             (a saved stancedesk pipeline keeps its own unless one is given).
     """
+    if stance_config is not None:
+        language.read_stance_config(stance_config)  # a bad config fails before the model loads
     try:
         nlp = spacy.load(model)
     except OSError as e:

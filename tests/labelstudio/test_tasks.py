@@ -227,8 +227,6 @@ def test_claim_kind_is_inferred_from_a_quotation_mark_when_not_noted():
     assert c.kind == "direct"
 
 
-@pytest.mark.xfail(reason="BUG: annotated_from_result ignores a relation's direction; a 'said' relation drawn claim->actor "
-                          "with direction 'left' (actor->claim in Label Studio) loses the speaker", strict=True)
 def test_relation_direction_left_is_read_as_actor_to_claim():
     text = "Lavrov said talks could resume."
     result = [

@@ -29,7 +29,6 @@ FURNITURE = [
     pytest.param(
         "Name *",
         id="comment-form-name-space-star",
-        marks=pytest.mark.xfail(reason="BUG: WordPress comment-form labels 'Name *', 'Email *', 'Comment *' (space before the required star) are not matched; the pattern allows 'Name*' only", strict=True),
     ),
     pytest.param("Back to top button", id="back-to-top"),
     pytest.param("Related Articles", id="related"),
