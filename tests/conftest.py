@@ -76,3 +76,63 @@ def seed_tasks(nlp, seeds_dir: Path, tmp_path_factory) -> list[dict]:
         mp.setattr(spacy, "load", _loader_reusing(nlp))
         preannotate([seeds_dir], out)
     return json.loads(out.read_text(encoding="utf-8"))
+
+
+# -- hand-built docs: parses written out by hand, so rule tests never depend on the model --
+def _spaces(text: str, words: list[str]) -> list[bool]:
+    spaces, pos = [], 0
+    for w in words:
+        start = text.index(w, pos)
+        assert text[pos:start].strip() == "", f"unexpected text {text[pos:start]!r} before {w!r}"
+        pos = start + len(w)
+        spaces.append(text[pos:pos + 1] == " ")
+    return spaces
+
+
+def build_doc(vocab, text: str, rows: list[str], ents: list[tuple[int, int, str]] = (), sent_starts: tuple[int, ...] = (0,)):
+    """A Doc from ``text`` and one row per token: ``"word head dep POS lemma"`` (head: absolute index).
+
+    ``ents`` are (start_token, end_token, label); ``sent_starts`` the tokens that begin a sentence.
+    """
+    from spacy.tokens import Doc, Span
+
+    parts = [r.split(" ") for r in rows]
+    words = [p[0].replace("_", " ") if p[0] != "_" else " " for p in parts]
+    words = [w.replace("\\n", "\n") for w in words]
+    doc = Doc(
+        vocab,
+        words=words,
+        spaces=_spaces(text, words),
+        heads=[int(p[1]) for p in parts],
+        deps=[p[2] for p in parts],
+        pos=[p[3] for p in parts],
+        lemmas=[p[4] if len(p) > 4 else p[0].lower() for p in parts],
+        sent_starts=[i in sent_starts for i in range(len(parts))],
+    )
+    assert doc.text == text, (doc.text, text)
+    doc.ents = [Span(doc, s, e, label=label) for s, e, label in ents]
+    return doc
+
+
+@pytest.fixture(scope="session")
+def rules_nlp():
+    """A blank English pipeline holding only the stancedesk rule components (no model)."""
+    import plugin.pipeline  # noqa: F401  (registers the factories)
+
+    nlp = spacy.blank("en")
+    for name in ("stancedesk_boilerplate", "stancedesk_actors", "stancedesk_claims", "stancedesk_attribution", "stancedesk_stance"):
+        nlp.add_pipe(name)
+    return nlp
+
+
+@pytest.fixture(scope="session")
+def annotate(rules_nlp):
+    """Run the stancedesk rule components over a hand-built doc; returns the doc."""
+
+    def run(text, rows, ents=(), sent_starts=(0,)):
+        doc = build_doc(rules_nlp.vocab, text, rows, ents, sent_starts)
+        for _, proc in rules_nlp.pipeline:
+            doc = proc(doc)
+        return doc
+
+    return run

@@ -102,11 +102,11 @@ class ActorRepairer:
         if label == "PERSON" and self._is_title(span[-1]):
             return None
         label = known.get(text, label)
-        if text not in known:
-            if label in ("GPE", "ORG") and len(span) == 1 and text[:1].isupper() and text.lower().endswith(self.names.demonym_endings):
-                return None  # a nationality adjective ("Ukrainian"), not an actor
-            if label == "GPE" and self._names_document(doc, end):
-                return None  # "Minsk agreements", "Munich Security Conference"
+        if text not in known and label in ("GPE", "ORG") and len(span) == 1 and text[:1].isupper() \
+                and text.lower().endswith(self.names.demonym_endings):
+            return None  # a nationality adjective ("Ukrainian"), not an actor
+        if label == "GPE" and self._names_document(doc, end):
+            return None  # "Minsk agreements", "Munich Security Conference"
         return Span(doc, start, end, label=label)
 
     def _names_document(self, doc: Doc, end: int) -> bool:

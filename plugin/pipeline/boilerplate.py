@@ -54,6 +54,8 @@ def mark_boilerplate(doc: Doc) -> Doc:
     Runs before the parser, which keeps preset sentence starts.
     """
     doc._.boilerplate = boilerplate_ranges(doc.text)
+    if doc.has_annotation("DEP"):
+        return doc  # already parsed: sentence starts are the parser's
     for tok in doc[1:]:
         prev = doc[tok.i - 1]
         if "\n" in prev.text_with_ws and not tok.is_space:

@@ -1,0 +1,158 @@
+"""Claims and speakers on hand-built parses: each case states its dependency tree, so these
+tests check stancedesk's rules, never the statistical model."""
+
+from __future__ import annotations
+
+import pytest
+
+from plugin.pipeline import extensions
+
+# Each case: id, text, token rows "word head dep POS lemma", entities, sentence starts,
+# expected claims as (text, kind, speaker or None).
+CASES = [
+    pytest.param(
+        "Peskov said the talks should not drag on.",
+        ["Peskov 1 nsubj PROPN", "said 1 ROOT VERB say", "the 3 det DET", "talks 6 nsubj NOUN talk",
+         "should 6 aux AUX", "not 6 neg PART", "drag 1 ccomp VERB", "on 6 prt ADP", ". 1 punct PUNCT"],
+        [(0, 1, "PERSON")], (0,),
+        [("the talks should not drag on", "indirect", "Peskov")],
+        id="reported-speech",
+    ),
+    pytest.param(
+        "Lavrov said that Moscow is ready.",
+        ["Lavrov 1 nsubj PROPN", "said 1 ROOT VERB say", "that 4 mark SCONJ", "Moscow 4 nsubj PROPN",
+         "is 1 ccomp AUX be", "ready 4 acomp ADJ", ". 1 punct PUNCT"],
+        [(0, 1, "PERSON"), (3, 4, "GPE")], (0,),
+        [("Moscow is ready", "indirect", "Lavrov")],
+        id="that-clause-without-that",
+    ),
+    pytest.param(
+        "Lavrov spoke. \u201cWe are ready,\u201d he said, \u201cto talk now.\u201d",
+        ["Lavrov 1 nsubj PROPN", "spoke 1 ROOT VERB speak", ". 1 punct PUNCT",
+         "\u201c 10 punct PUNCT", "We 5 nsubj PRON we", "are 10 ccomp AUX be", "ready 5 acomp ADJ",
+         ", 10 punct PUNCT", "\u201d 10 punct PUNCT", "he 10 nsubj PRON he", "said 10 ROOT VERB say",
+         ", 10 punct PUNCT", "\u201c 10 punct PUNCT", "to 14 aux PART", "talk 10 xcomp VERB",
+         "now 14 advmod ADV", ". 10 punct PUNCT", "\u201d 10 punct PUNCT"],
+        [(0, 1, "PERSON")], (0, 3),
+        [("We are ready", "direct", "Lavrov"), ("to talk now.", "direct", "Lavrov")],
+        id="split-quote-pronoun-speaker",
+    ),
+    pytest.param(
+        "A senior official said the talks failed.",
+        ["A 2 det DET", "senior 2 amod ADJ", "official 3 nsubj NOUN official", "said 3 ROOT VERB say",
+         "the 5 det DET", "talks 6 nsubj NOUN talk", "failed 3 ccomp VERB fail", ". 3 punct PUNCT"],
+        [], (0,),
+        [("the talks failed", "indirect", None)],
+        id="unnamed-source",
+    ),
+    pytest.param(
+        "According to Peskov, the talks failed.",
+        ["According 6 prep VERB accord", "to 0 prep ADP", "Peskov 1 pobj PROPN", ", 6 punct PUNCT",
+         "the 5 det DET", "talks 6 nsubj NOUN talk", "failed 6 ROOT VERB fail", ". 6 punct PUNCT"],
+        [(2, 3, "PERSON")], (0,),
+        [("the talks failed", "indirect", "Peskov")],
+        id="according-to",
+    ),
+    pytest.param(
+        "Peskov said Putin said the talks failed.",
+        ["Peskov 1 nsubj PROPN", "said 1 ROOT VERB say", "Putin 3 nsubj PROPN", "said 1 ccomp VERB say",
+         "the 5 det DET", "talks 6 nsubj NOUN talk", "failed 3 ccomp VERB fail", ". 1 punct PUNCT"],
+        [(0, 1, "PERSON"), (2, 3, "PERSON")], (0,),
+        [("Putin said the talks failed", "indirect", "Peskov")],
+        id="nested-report-credited-to-outer-speaker",
+    ),
+    pytest.param(
+        "A ministry spokesman, Alexei Zaitsev, said the talks failed.",
+        ["A 2 det DET", "ministry 2 compound NOUN", "spokesman 7 nsubj NOUN spokesman", ", 2 punct PUNCT",
+         "Alexei 5 compound PROPN", "Zaitsev 2 appos PROPN", ", 2 punct PUNCT", "said 7 ROOT VERB say",
+         "the 9 det DET", "talks 10 nsubj NOUN talk", "failed 7 ccomp VERB fail", ". 7 punct PUNCT"],
+        [(4, 6, "PERSON")], (0,),
+        [("the talks failed", "indirect", "Alexei Zaitsev")],
+        id="name-in-apposition",
+    ),
+    pytest.param(
+        "Putin: \u201cWest ignores Russian interests\u201d",
+        ["Putin 0 ROOT PROPN", ": 0 punct PUNCT", "\u201c 4 punct PUNCT", "West 4 nsubj PROPN",
+         "ignores 0 appos VERB ignore", "Russian 6 amod ADJ", "interests 4 dobj NOUN interest", "\u201d 4 punct PUNCT"],
+        [(0, 1, "PERSON")], (0,),
+        [("West ignores Russian interests", "direct", "Putin")],
+        id="name-colon-quote",
+    ),
+    pytest.param(
+        "NATO called on Russia to withdraw forces.",
+        ["NATO 1 nsubj PROPN", "called 1 ROOT VERB call", "on 1 prep ADP", "Russia 2 pobj PROPN",
+         "to 5 aux PART", "withdraw 1 xcomp VERB", "forces 5 dobj NOUN force", ". 1 punct PUNCT"],
+        [(0, 1, "ORG"), (3, 4, "GPE")], (0,),
+        [("Russia to withdraw forces", "indirect", "NATO")],
+        id="demand-keeps-addressee",
+    ),
+    pytest.param(
+        "The U.S. described the talks as \u201cuseful.\u201d",
+        ["The 1 det DET", "U.S. 2 nsubj PROPN", "described 2 ROOT VERB describe", "the 4 det DET",
+         "talks 2 dobj NOUN talk", "as 2 prep ADP", "\u201c 7 punct PUNCT", "useful 5 pobj ADJ", ". 2 punct PUNCT",
+         "\u201d 2 punct PUNCT"],
+        [(1, 2, "GPE")], (0,),
+        [("useful.", "direct", "United States")],
+        id="speech-act-with-quoted-fragment",
+    ),
+    pytest.param(
+        "Russia said the talks failed, amid rising tensions.",
+        ["Russia 1 nsubj PROPN", "said 1 ROOT VERB say", "the 3 det DET", "talks 4 nsubj NOUN talk",
+         "failed 1 ccomp VERB fail", ", 4 punct PUNCT", "amid 4 prep ADP", "rising 8 amod VERB rise",
+         "tensions 6 pobj NOUN tension", ". 1 punct PUNCT"],
+        [(0, 1, "GPE")], (0,),
+        [("the talks failed", "indirect", "Russia")],
+        id="reporter-aside-left-out",
+    ),
+    pytest.param(
+        "He said \u201cwe will respond\n\nPutin said the talks failed.",
+        ["He 1 nsubj PRON he", "said 1 ROOT VERB say", "\u201c 1 punct PUNCT", "we 5 nsubj PRON",
+         "will 5 aux AUX", "respond 1 ccomp VERB", "\\n\\n 5 dep SPACE", "Putin 8 nsubj PROPN", "said 8 ROOT VERB say",
+         "the 10 det DET", "talks 11 nsubj NOUN talk", "failed 8 ccomp VERB fail", ". 8 punct PUNCT"],
+        [(7, 8, "PERSON")], (0, 7),
+        [("we will respond", "indirect", None), ("the talks failed", "indirect", "Putin")],
+        id="unbalanced-quote-refused-not-crashing",
+    ),
+    pytest.param(
+        "Kremlin spokesman Dmitry Peskov told reporters \u201cthere will be no talks.\u201d",
+        ["Kremlin 1 compound PROPN", "spokesman 3 compound NOUN", "Dmitry 3 compound PROPN", "Peskov 4 nsubj PROPN",
+         "told 4 ROOT VERB tell", "reporters 4 dobj NOUN reporter", "\u201c 8 punct PUNCT", "there 8 expl PRON",
+         "will 8 aux AUX", "be 4 ccomp AUX", "no 10 det DET", "talks 8 attr NOUN talk", ". 4 punct PUNCT",
+         "\u201d 4 punct PUNCT"],
+        [(0, 1, "ORG"), (2, 4, "PERSON")], (0,),
+        [("there will be no talks.", "direct", "Dmitry Peskov")],
+        id="clause-that-is-only-a-quote-is-direct",
+    ),
+]
+
+
+@pytest.mark.parametrize("text, rows, ents, sent_starts, expected", CASES)
+def test_claims_and_speakers(annotate, text, rows, ents, sent_starts, expected):
+    doc = annotate(text, rows, ents, sent_starts)
+    got = [(c.text, c._.claim_kind, c._.speaker) for c in extensions.claims(doc)]
+    assert got == expected
+
+
+def test_claim_speaker_span_points_at_the_linked_mention(annotate):
+    doc = annotate(*CASES[6].values[:4])  # name-in-apposition
+    claim = extensions.claims(doc)[0]
+    start, end = claim._.speaker_span
+    assert doc.text[start:end] == "Alexei Zaitsev"
+
+
+def test_every_claim_gets_a_stance_and_a_confidence(annotate):
+    for case in CASES:
+        doc = annotate(*case.values[:4])
+        for claim in extensions.claims(doc):
+            assert claim._.stance in ("support", "oppose", "neutral")
+            assert 0 < claim._.stance_score <= 1
+
+
+def test_boilerplate_lines_give_no_actor_and_no_claim(annotate):
+    text = "Subscribe to Reuters\nReuters said the talks failed."
+    rows = ["Subscribe 0 ROOT VERB subscribe", "to 0 prep ADP", "Reuters 1 pobj PROPN", "\\n 2 dep SPACE",
+            "Reuters 5 nsubj PROPN", "said 5 ROOT VERB say", "the 7 det DET", "talks 8 nsubj NOUN talk",
+            "failed 5 ccomp VERB fail", ". 5 punct PUNCT"]
+    doc = annotate(text, rows, [(2, 3, "ORG"), (4, 5, "ORG")], (0, 4))
+    assert [(e.start_char, e.text) for e in doc.ents] == [(21, "Reuters")]
+    assert [(c.text, c._.speaker) for c in extensions.claims(doc)] == [("the talks failed", "Reuters")]
