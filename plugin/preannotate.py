@@ -27,9 +27,16 @@ def make_tasks(nlp: Language, articles: Iterable[Article], *, batch_size: int = 
     The input articles are never mutated.
     """
     version = model_version(nlp)
-    stream = ((a.text, a) for a in articles)
-    for doc, article in nlp.pipe(stream, as_tuples=True, batch_size=batch_size, n_process=n_process):
-        yield doc_to_annotated(doc, article, model_version=version)
+    pending: dict[int, Article] = {}
+
+    def stream():
+        # only the index travels with the text, so worker processes never pickle records
+        for n, article in enumerate(articles):
+            pending[n] = article
+            yield article.text, n
+
+    for doc, n in nlp.pipe(stream(), as_tuples=True, batch_size=batch_size, n_process=n_process):
+        yield doc_to_annotated(doc, pending.pop(n), model_version=version)
 
 
 @dataclass(frozen=True)
