@@ -78,9 +78,9 @@ class Attributor:
             return mention
         lower = subject.lower_
         if lower in self.roles.person_pronouns or lower in ("him", "her"):
-            return self._antecedent(subject.i, ctx, person=True)
+            return self._antecedent(subject.i, ctx, labels=("PERSON",))
         if lower in ("it", "they", "we"):
-            return self._antecedent(subject.i, ctx, person=False) if lower == "it" else None
+            return self._antecedent(subject.i, ctx, labels=("ORG", "GPE")) if lower == "it" else None
         named = _named_in_apposition(subject, actors)
         if named is not None:
             return named
@@ -94,7 +94,7 @@ class Attributor:
             # or "a spokesman", never named, stays unattributed
             if has_owner or indefinite:
                 return None
-            return self._antecedent(subject.i, ctx, person=True)
+            return self._antecedent(subject.i, ctx, labels=("PERSON",))
         if lemma in self.roles.group_nouns and not indefinite:
             for child in subject.children:
                 if child.dep_ in ("compound", "nmod", "amod"):
@@ -102,17 +102,16 @@ class Attributor:
                     if named is not None and named.label_ in ("ORG", "GPE"):
                         return named
             if not has_owner:
-                return self._antecedent(subject.i, ctx, person=False)
+                return self._antecedent(subject.i, ctx, labels=(self.roles.group_nouns[lemma],))
         return None
 
-    def _antecedent(self, before: int, ctx: "_Context", *, person: bool) -> Span | None:
+    def _antecedent(self, before: int, ctx: "_Context", *, labels: tuple[str, ...]) -> Span | None:
         """The named actor a pronoun refers to, as that actor's nearest earlier mention.
 
         The previous claim's speaker, if of the right kind and no other such
         subject came between; else the latest preceding subject of that kind;
         else the latest mention. Mentions inside quotations are skipped.
         """
-        labels = ("PERSON",) if person else ("ORG", "GPE")
         earlier = [a for a in ctx.outside_quotes if a.end <= before and a.label_ in labels]
         if not earlier:
             return None

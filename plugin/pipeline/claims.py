@@ -136,8 +136,12 @@ class ClaimFinder:
                 continue
             if tok.lower_ == "according" and any(c.lower_ == "to" for c in tok.children):
                 c = self._according_to(doc, tok, view)
+            elif any(child.dep_ == "neg" for child in tok.children):
+                c = None  # "did not say which ...": nothing was claimed
             elif self._is_reporting(tok, with_clause=True):
                 c = self._reported_clause(doc, tok, view) or self._object_claim(doc, tok, view)
+            elif tok.lemma_.lower() in self.speech.clause_noun_verbs and tok.pos_ == "VERB":
+                c = self._reported_clause(doc, tok, view, nouns_only=True)
             else:
                 c = None
             if c is not None:
@@ -145,8 +149,8 @@ class ClaimFinder:
         out.extend(self._headline_claims(doc, in_quote, view))
         return out
 
-    def _reported_clause(self, doc: Doc, verb: Token, view: "_View") -> Candidate | None:
-        comps = [c for c in verb.children if c.dep_ in _CLAUSE_DEPS]
+    def _reported_clause(self, doc: Doc, verb: Token, view: "_View", *, nouns_only: bool = False) -> Candidate | None:
+        comps = [] if nouns_only else [c for c in verb.children if c.dep_ in _CLAUSE_DEPS]
         if not comps:
             # "expressed confidence that X", "shared the view that X"
             for obj in verb.children:
@@ -206,6 +210,8 @@ class ClaimFinder:
         head = according.head
         if head == according or head.pos_ not in ("VERB", "AUX"):
             return None
+        if self._is_reporting(head, with_clause=True):
+            return None  # "Putin said, according to RIA": the source of a report, not a claim of its own
         excluded = set(t.i for t in according.subtree)
         tokens = [t for t in head.subtree if t.i not in excluded]
         if not tokens:
@@ -247,23 +253,24 @@ class ClaimFinder:
         return out
 
     def _cut_asides(self, head: Token, tokens: list[Token]) -> list[Token]:
-        """End a reported clause before a reporter's aside (', amid ...', ', though ...') and before a
-        coordinated speech act of its own ('... but confirmed that ...', 'while also calling ...')."""
+        """End a reported clause before a speech act of its own ('... while also calling ...',
+        '... but confirmed that ...') and before a reporter's aside (', amid ...', ', though ...')."""
         doc = head.doc
         cut_at = None
-        for child in head.rights:
-            first = child.left_edge
-            prev = doc[first.i - 1] if first.i > head.i + 1 else None
-            after_pause = prev is not None and prev.text in (",", "\u2014", "\u2013", ";")
-            aside = first.lower_ in self.speech.aside_markers and (after_pause or first.lower_ == "amid")
-            speech_act = child.dep_ in ("advcl", "conj") and self._is_reporting(child, with_clause=True)
-            if aside:
-                cut_at = prev.i if after_pause else first.i
-                break
-            if speech_act:
-                cut_at = first.i
+        for tok in tokens:
+            if tok.i > head.i and tok.dep_ in ("advcl", "conj") and self._is_reporting(tok, with_clause=True):
+                cut_at = tok.left_edge.i
                 while cut_at - 1 > head.i and (doc[cut_at - 1].dep_ == "cc" or doc[cut_at - 1].is_punct):
                     cut_at -= 1
+                break
+        for child in head.rights:
+            first = child.left_edge
+            if cut_at is not None and first.i >= cut_at:
+                break
+            prev = doc[first.i - 1] if first.i > head.i + 1 else None
+            after_pause = prev is not None and prev.text in (",", "\u2014", "\u2013", ";")
+            if first.lower_ in self.speech.aside_markers and (after_pause or first.lower_ == "amid"):
+                cut_at = prev.i if after_pause else first.i
                 break
         if cut_at is None:
             return tokens

@@ -31,6 +31,7 @@ class SpeechData:
     aside_markers: frozenset[str]
     headline_dashes: frozenset[str]
     clause_nouns: frozenset[str]
+    clause_noun_verbs: frozenset[str]
     according_sources: frozenset[str]
 
 
@@ -47,6 +48,7 @@ def speech() -> SpeechData:
         aside_markers=frozenset(raw["aside_markers"]),
         headline_dashes=frozenset(raw["headline_dashes"]),
         clause_nouns=frozenset(raw["clause_nouns"]),
+        clause_noun_verbs=frozenset(raw["clause_noun_verbs"]),
         according_sources=frozenset(raw["according_sources"]),
     )
 
@@ -58,7 +60,7 @@ class RoleData:
     anonymous_roles: frozenset[str]
     person_pronouns: frozenset[str]
     group_pronouns: frozenset[str]
-    group_nouns: frozenset[str]
+    group_nouns: dict[str, str]  # noun -> the label of the actor it refers back to
 
 
 @lru_cache(maxsize=1)
@@ -71,7 +73,7 @@ def roles() -> RoleData:
         anonymous_roles=frozenset(raw["anonymous_roles"]),
         person_pronouns=frozenset(raw["pronouns"]["person"]),
         group_pronouns=frozenset(raw["pronouns"]["group"]),
-        group_nouns=frozenset(raw["group_nouns"]),
+        group_nouns={n: label for label, nouns in raw["group_nouns"].items() if not label.startswith("_") for n in nouns},
     )
 
 
