@@ -56,8 +56,9 @@ def mark_boilerplate(doc: Doc) -> Doc:
     doc._.boilerplate = boilerplate_ranges(doc.text)
     if doc.has_annotation("DEP"):
         return doc  # already parsed: sentence starts are the parser's
-    for tok in doc[1:]:
-        prev = doc[tok.i - 1]
-        if "\n" in prev.text_with_ws and not tok.is_space:
-            tok.is_sent_start = True
+    # spaCy keeps at most one trailing space on a token: every line break is a whitespace token
+    n = len(doc)
+    for tok in doc:
+        if tok.is_space and "\n" in tok.text and tok.i + 1 < n:
+            doc[tok.i + 1].is_sent_start = True
     return doc

@@ -50,7 +50,7 @@ class ClaimFinder:
 
     def __call__(self, doc: Doc) -> Doc:
         view = _View(doc)
-        quotes = [q for q in find_quotes(view.text) if not extensions.in_boilerplate(doc, q.start)]
+        quotes = [q for q in find_quotes(view.text) if not view.in_boilerplate(q.start)]
         in_quote = _char_mask(len(view.text), quotes)
         direct = [c for q in quotes if (c := self._direct(doc, q, in_quote, view)) is not None]
         indirect = self._indirect(doc, in_quote, view)
@@ -109,8 +109,9 @@ class ClaimFinder:
         else before it in the same sentence ("Putin said: “...”")."""
         text = view.text
         ends_sentence = text[q.start:q.end].rstrip()[-1:] in _KEEP_FINAL
-        after = [t for t in doc[view.token_at(q.end):] if t.idx >= q.end]
-        for tok in after:
+        for tok in doc[view.token_at(q.end):]:
+            if tok.idx < q.end:
+                continue
             if in_quote[tok.idx] or "\n" in tok.text or tok.text in _KEEP_FINAL or tok.is_space and "\n" in tok.text_with_ws:
                 break
             if self._is_reporting(tok):
@@ -131,16 +132,20 @@ class ClaimFinder:
     # -- indirect ----------------------------------------------------------
     def _indirect(self, doc: Doc, in_quote: list[bool], view: "_View") -> list[Candidate]:
         out: list[Candidate] = []
+        verbs = self.speech.reporting_verbs | self.speech.clause_noun_verbs
         for tok in doc:
-            if in_quote[tok.idx] or extensions.in_boilerplate(doc, tok.idx):
+            according = tok.lower_ == "according"
+            if not according and tok.lemma_.lower() not in verbs:
                 continue
-            if tok.lower_ == "according" and any(c.lower_ == "to" for c in tok.children):
-                c = self._according_to(doc, tok, view)
+            if in_quote[tok.idx] or view.in_boilerplate(tok.idx):
+                continue
+            if according:
+                c = self._according_to(doc, tok, view) if any(ch.lower_ == "to" for ch in tok.children) else None
             elif any(child.dep_ == "neg" for child in tok.children):
                 c = None  # "did not say which ...": nothing was claimed
             elif self._is_reporting(tok, with_clause=True):
                 c = self._reported_clause(doc, tok, view) or self._object_claim(doc, tok, view)
-            elif tok.lemma_.lower() in self.speech.clause_noun_verbs and tok.pos_ == "VERB":
+            elif tok.pos_ == "VERB":
                 c = self._reported_clause(doc, tok, view, nouns_only=True)
             else:
                 c = None
@@ -231,7 +236,7 @@ class ClaimFinder:
         out = []
         text = view.text
         for sent_start, line_end in _lines(text):
-            if extensions.in_boilerplate(doc, sent_start):
+            if view.in_boilerplate(sent_start):
                 continue
             colon = _colon_after_actor(view, sent_start, line_end)
             if colon is not None:
@@ -292,9 +297,13 @@ class _View:
 
     def __init__(self, doc: Doc):
         self.text = doc.text
+        self.boilerplate = [tuple(r) for r in doc._.boilerplate or ()]
         self.actors = [e for e in doc.ents if e.label_ in _ACTOR_LABELS]
         self.actor_ending_at = {e.end_char: e for e in self.actors}
         self._token_ends = [t.idx + len(t) for t in doc]
+
+    def in_boilerplate(self, char: int) -> bool:
+        return any(s <= char < e for s, e in self.boilerplate)
 
     def token_at(self, char: int) -> int:
         """Index of the first token that ends after ``char``."""
