@@ -51,7 +51,7 @@ class PreannotateSummary:
 
 def preannotate(inputs: Sequence[str | Path], output: str | Path, *, model: str | Path | None = None,
                 stance_config: Path | None = None, n_process: int = 1,
-                progress: Callable[[int, int], None] | None = None) -> PreannotateSummary:
+                progress: Callable[[int, int], None] | None = None, nlp: Language | None = None) -> PreannotateSummary:
     """Pre-annotate input files and write a JSON list of Label Studio tasks to ``output``.
 
     Inputs are all read (and checked) before the model loads; the output is
@@ -64,12 +64,14 @@ def preannotate(inputs: Sequence[str | Path], output: str | Path, *, model: str 
         stance_config: stance config TOML (default: the packaged one).
         n_process: worker processes for ``nlp.pipe``.
         progress: called as ``progress(done, total)`` after each article.
+        nlp: an already-built stancedesk pipeline to use instead of loading ``model``.
     """
     output = Path(output)
     if output.is_dir():
         raise InputError(f"output {output} is a directory; give a file name such as {output / 'tasks.json'}")
     articles = list(read_articles(inputs))
-    nlp = build_pipeline(model, stance_config=stance_config) if model else build_pipeline(stance_config=stance_config)
+    if nlp is None:
+        nlp = build_pipeline(model, stance_config=stance_config) if model else build_pipeline(stance_config=stance_config)
     annotated = []
     for n, item in enumerate(make_tasks(nlp, articles, n_process=n_process), start=1):
         annotated.append(item)
