@@ -7,20 +7,21 @@ STAMP := $(VENV)/.stancedesk-installed
 
 .PHONY: run test install clean-venv
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "stancedesk needs Python >= 3.11 (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,server]"
 	touch $(STAMP)
 
 install: $(STAMP)
 
-# The main job on the embedded defaults: pre-annotate the seed articles.
+# The main job on the embedded defaults: local Label Studio + stancedesk server,
+# seeds pre-annotated and pushed, webhook and ML backend connected. Ctrl-C stops it.
 run: $(STAMP)
-	$(BIN)/stancedesk preannotate seeds -o out/seed_tasks.json
+	$(BIN)/stancedesk up
 
-# Every test, the ones that need the model included.
+# Every test, including those that need the model and a real Label Studio.
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 

@@ -62,6 +62,90 @@ def evaluate_cli(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def push_cli(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from plugin.errors import TaskError
+    from plugin.labelstudio.client import push
+
+    try:
+        tasks = json.loads(args.tasks.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise TaskError(f"tasks file {args.tasks} does not exist; write one with 'stancedesk preannotate'") from e
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise TaskError(f"tasks file {args.tasks} is not valid JSON ({e})") from e
+    if not isinstance(tasks, list):
+        raise TaskError(f"tasks file {args.tasks} must hold a JSON list of tasks")
+    summary = push(
+        tasks,
+        project=args.project,
+        url=args.url or settings.label_studio_url,
+        token=args.token or settings.label_studio_token,
+        webhook_url=args.webhook_url,
+        webhook_secret=settings.webhook_secret,
+        ml_backend_url=args.ml_backend_url,
+        progress=_progress_printer(args.progress_every),
+    )
+    print(
+        f"project {summary.project_title!r} (id {summary.project_id}{', created' if summary.project_created else ''}): "
+        f"{summary.tasks_created} tasks imported, {summary.predictions_added} predictions added to existing tasks, "
+        f"{summary.unchanged} unchanged"
+        + (f"; webhook {summary.webhook}" if summary.webhook else "")
+        + (f"; ML backend {summary.ml_backend}" if summary.ml_backend else "")
+    )
+    return 0
+
+
+def serve_cli(args: argparse.Namespace, settings: Settings) -> int:
+    from waitress import serve
+
+    from plugin.server import create_app
+
+    app = create_app({"settings": settings, "stance_config": args.config})
+    print(f"stancedesk server on http://{args.host}:{args.port} (data in {settings.home}); Ctrl-C stops it", flush=True)
+    serve(app, host=args.host, port=args.port, threads=args.threads, ident="stancedesk")
+    return 0
+
+
+def up_cli(args: argparse.Namespace, settings: Settings) -> int:
+    import signal
+    import threading
+
+    from plugin.stack import start_stack
+
+    def say(message: str) -> None:
+        print(message, flush=True)
+
+    stack = start_stack(settings, inputs=args.inputs, project=args.project,
+                        label_studio_port=args.label_studio_port, server_port=args.port, say=say)
+    p, ls = stack.push, stack.label_studio
+    say(
+        f"project {p.project_title!r}: {p.tasks_created} tasks imported, {p.predictions_added} predictions added, "
+        f"{p.unchanged} already there; webhook {p.webhook}; ML backend {p.ml_backend}"
+    )
+    say("")
+    say(f"  Label Studio  {ls.url}/projects/{p.project_id}/data")
+    say(f"  login         {ls.credentials.username} / {ls.credentials.password}")
+    say(f"  API token     {ls.credentials.token}")
+    say(f"  stancedesk    {stack.server_url}  (webhook: {stack.server_url}/webhook)")
+    say("  " + ", ".join(f"{k} {v:.1f}" for k, v in stack.timings.items()))
+    say("")
+    say("Ctrl-C stops everything started here.")
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        while not stopped.wait(1):
+            if ls.process.poll() is not None:
+                say(f"Label Studio exited (code {ls.process.returncode}); see {ls.log_path}")
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        say("stopping ...")
+        stack.stop()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stancedesk", description="News articles to checked actors, claims, speakers and stance.")
     parser.add_argument("--version", action="version", version=f"stancedesk {__version__}")
@@ -81,6 +165,30 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--gold", required=True, type=Path, help="gold JSONL in the dev-set format")
     e.add_argument("tasks", type=Path, help="tasks JSON written by 'stancedesk preannotate'")
     e.set_defaults(func=evaluate_cli)
+
+    u = sub.add_parser("push", help="push a tasks file into a Label Studio project (idempotent)")
+    u.add_argument("tasks", type=Path, help="tasks JSON written by 'stancedesk preannotate'")
+    u.add_argument("--project", required=True, help="project title (created with the stancedesk labeling config if missing)")
+    u.add_argument("--url", help="Label Studio URL (default: $STANCEDESK_LABEL_STUDIO_URL)")
+    u.add_argument("--token", help="Label Studio API token (default: $STANCEDESK_LABEL_STUDIO_TOKEN)")
+    u.add_argument("--webhook-url", help="register this correction webhook on the project (secret: $STANCEDESK_WEBHOOK_SECRET)")
+    u.add_argument("--ml-backend-url", help="connect this stancedesk server to the project as its ML backend")
+    u.add_argument("--progress-every", type=int, default=1, help=argparse.SUPPRESS)
+    u.set_defaults(func=push_cli)
+
+    v = sub.add_parser("serve", help="run the stancedesk server: Label Studio ML backend + correction webhook")
+    v.add_argument("--host", default="127.0.0.1")
+    v.add_argument("--port", type=int, default=9090)
+    v.add_argument("--threads", type=int, default=8)
+    v.add_argument("--config", type=Path, help="stance config TOML")
+    v.set_defaults(func=serve_cli)
+
+    w = sub.add_parser("up", help="the whole local stack: Label Studio + stancedesk server, seeds pre-annotated and pushed")
+    w.add_argument("inputs", nargs="*", type=Path, default=[Path("seeds")], metavar="INPUT", help="articles to push (default: seeds/)")
+    w.add_argument("--project", default="stancedesk seeds", help="Label Studio project title")
+    w.add_argument("--label-studio-port", type=int, default=8080)
+    w.add_argument("--port", type=int, default=9090, help="port of the stancedesk server")
+    w.set_defaults(func=up_cli)
     return parser
 
 

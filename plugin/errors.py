@@ -27,3 +27,11 @@ class GoldError(StancedeskError):
 
 class TaskError(StancedeskError):
     """A Label Studio task file or prediction is malformed."""
+
+
+class StoreError(StancedeskError):
+    """The store cannot be opened or written."""
+
+
+class LabelStudioError(StancedeskError):
+    """Label Studio is unreachable, refuses the credentials, or rejects a request."""

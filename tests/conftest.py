@@ -136,3 +136,61 @@ def annotate(rules_nlp):
         return doc
 
     return run
+
+
+# -- a real Label Studio and a real stancedesk server, once per session ---------------
+WEBHOOK_SECRET = "test-secret-0123456789"
+
+
+@pytest.fixture(scope="session")
+def webhook_secret() -> str:
+    """The shared secret of the ``app`` and ``stancedesk_server`` fixtures."""
+    return WEBHOOK_SECRET
+
+
+@pytest.fixture(scope="session")
+def label_studio(tmp_path_factory):
+    """A real Label Studio on a free loopback port with a temporary data dir; stopped at the end."""
+    from plugin.labelstudio.local import start_label_studio
+
+    server = start_label_studio(tmp_path_factory.mktemp("label-studio"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def ls_client(label_studio):
+    from plugin.labelstudio.client import connect
+
+    return connect(label_studio.url, label_studio.credentials.token)
+
+
+@pytest.fixture(scope="session")
+def stancedesk_server(nlp, tmp_path_factory):
+    """The stancedesk app served by waitress on a free loopback port (so Label Studio can call it)."""
+    from plugin.labelstudio.local import free_port
+    from plugin.server import create_app
+    from plugin.settings import Settings
+    from plugin.stack import serve_in_thread
+
+    home = tmp_path_factory.mktemp("stancedesk-home")
+    settings = Settings(home=home, webhook_secret=WEBHOOK_SECRET)
+    app = create_app({"settings": settings, "nlp": nlp})
+    port = free_port()
+    server = serve_in_thread(app, "127.0.0.1", port)
+    yield {"url": f"http://127.0.0.1:{port}", "app": app, "state": app.extensions["stancedesk"]}
+    server.close()
+
+
+@pytest.fixture
+def app(nlp, tmp_path):
+    """A stancedesk app for the Flask test client (no network), with a temp home and a known secret."""
+    from plugin.server import create_app
+    from plugin.settings import Settings
+
+    return create_app({"settings": Settings(home=tmp_path, webhook_secret=WEBHOOK_SECRET), "nlp": nlp, "TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

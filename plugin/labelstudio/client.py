@@ -1,0 +1,215 @@
+"""Talking to a Label Studio server: projects, push, webhook and ML-backend registration.
+
+Uses the official SDK (``label_studio_sdk.LabelStudio``). Every SDK or
+network failure is turned into a ``LabelStudioError`` that says what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Mapping, Sequence
+
+import httpx
+from label_studio_sdk import LabelStudio
+from label_studio_sdk.core.api_error import ApiError
+from label_studio_sdk.label_interface import LabelInterface
+
+from plugin.errors import LabelStudioError, TaskError
+from plugin.labelstudio.tasks import check_task
+
+log = logging.getLogger(__name__)
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "annotation_configs"
+DEFAULT_CONFIG = CONFIG_DIR / "stancedesk.xml"
+SECRET_HEADER = "X-Stancedesk-Secret"
+ML_BACKEND_TITLE = "stancedesk"
+_RESERVED_HINT = (
+    "start Label Studio with LABEL_STUDIO_USE_DEFAULT_BANNED_SUBNETS=false and "
+    "LABEL_STUDIO_USER_ADDITIONAL_BANNED_SUBNETS set to the non-loopback private ranges "
+    "('stancedesk up' does this) to allow 127.0.0.1"
+)
+
+
+def labeling_config(path: Path | None = None) -> str:
+    return (path or DEFAULT_CONFIG).read_text(encoding="utf-8")
+
+
+@contextmanager
+def _translated(url: str, doing: str) -> Iterator[None]:
+    """Turn SDK and network failures into one-line LabelStudioErrors naming the fix."""
+    try:
+        yield
+    except (httpx.ConnectError, httpx.ConnectTimeout) as e:
+        raise LabelStudioError(
+            f"Label Studio at {url} is unreachable ({doing}); start it ('stancedesk up') or set STANCEDESK_LABEL_STUDIO_URL / --url"
+        ) from e
+    except httpx.HTTPError as e:
+        raise LabelStudioError(f"Label Studio at {url} failed while {doing}: {e}") from e
+    except ApiError as e:
+        body = e.body if isinstance(e.body, (str, dict, list)) else str(e.body)
+        text = str(body)
+        if e.status_code == 401:
+            raise LabelStudioError(
+                f"Label Studio at {url} rejected the token ({doing}): give a legacy API token (Account & Settings -> "
+                f"Legacy Token, enabled with LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true) or a personal access token, "
+                f"with --token or STANCEDESK_LABEL_STUDIO_TOKEN"
+            ) from e
+        if "reserved network address" in text or "reserved" in text and e.status_code == 403:
+            raise LabelStudioError(f"Label Studio refused a URL as a reserved address ({doing}): {_RESERVED_HINT}") from e
+        raise LabelStudioError(f"Label Studio at {url} answered {e.status_code} while {doing}: {_message(body)}") from e
+
+
+def _message(body) -> str:
+    """Label Studio's own words from an error body ({"label_config": ["..."]}, {"detail": "..."}, ...)."""
+    if isinstance(body, dict):
+        inner = body.get("validation_errors", body)
+        if isinstance(inner, dict):
+            parts = []
+            for key, value in inner.items():
+                if key in ("id", "status_code", "version", "exc_info", "type"):
+                    continue
+                text = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
+                parts.append(text if key in ("detail", "message", "error") else f"{key}: {text}")
+            if parts:
+                return " | ".join(parts)[:500]
+    return str(body)[:500]
+
+
+def connect(url: str, token: str) -> LabelStudio:
+    """A client for ``url`` whose token has been checked against the server."""
+    if not url:
+        raise LabelStudioError("no Label Studio URL: pass --url or set STANCEDESK_LABEL_STUDIO_URL")
+    if not token:
+        raise LabelStudioError("no Label Studio token: pass --token or set STANCEDESK_LABEL_STUDIO_TOKEN")
+    ls = LabelStudio(base_url=url.rstrip("/"), api_key=token, timeout=120)
+    with _translated(url, "checking the token"):
+        ls.users.whoami()
+    return ls
+
+
+@dataclass(frozen=True)
+class PushSummary:
+    project_id: int
+    project_title: str
+    project_created: bool
+    tasks_created: int
+    predictions_added: int
+    unchanged: int
+    webhook: str | None  # "created" | "updated" | "unchanged" | None
+    ml_backend: str | None  # "created" | "unchanged" | None
+
+
+def find_or_create_project(ls: LabelStudio, url: str, title: str, config: str) -> tuple[int, bool]:
+    with _translated(url, f"looking up project {title!r}"):
+        for project in ls.projects.list(title=title):
+            if project.title == title:
+                return int(project.id), False
+    with _translated(url, f"creating project {title!r} with the labeling config"):
+        project = ls.projects.create(title=title, label_config=config,
+                                     description="stancedesk: actors, claims, speakers and stance")
+    return int(project.id), True
+
+
+def existing_tasks(ls: LabelStudio, url: str, project_id: int) -> dict[str, tuple[int, set[str]]]:
+    """doc_id -> (task id, model versions of its predictions), for the tasks already in the project."""
+    out: dict[str, tuple[int, set[str]]] = {}
+    with _translated(url, "listing the project's tasks"):
+        for task in ls.tasks.list(project=project_id, fields="all"):
+            data = task.data or {}
+            doc_id = data.get("doc_id")
+            if doc_id is None:
+                continue
+            versions = {p.get("model_version") if isinstance(p, dict) else getattr(p, "model_version", None)
+                        for p in (task.predictions or [])}
+            out[str(doc_id)] = (int(task.id), {v for v in versions if v})
+    return out
+
+
+def validate_tasks(tasks: Sequence[Mapping], config: str) -> None:
+    """Check every prediction against the labeling config and the task text (Label Studio itself does not)."""
+    interface = LabelInterface(config)
+    for n, task in enumerate(tasks):
+        if not isinstance(task, Mapping) or not isinstance(task.get("data"), Mapping):
+            raise TaskError(f"task {n} is not a Label Studio task object with 'data'")
+        doc_id = task["data"].get("doc_id")
+        if doc_id in (None, ""):
+            raise TaskError(f"task {n} has no data.doc_id; stancedesk keys re-pushes on it")
+        check_task(task)
+        for pred in task.get("predictions", []):
+            errors = interface.validate_prediction(pred, return_errors=True)
+            if errors:
+                raise TaskError(f"task {doc_id}: prediction does not fit the labeling config: {errors[0]}")
+
+
+def push(tasks: Sequence[Mapping], *, project: str, url: str, token: str, webhook_url: str | None = None,
+         webhook_secret: str | None = None, ml_backend_url: str | None = None, config_path: Path | None = None,
+         batch_size: int = 100, progress: Callable[[int, int], None] | None = None) -> PushSummary:
+    """Push tasks with predictions into a project, creating it if needed; idempotent.
+
+    A task whose ``doc_id`` is already in the project is not imported again; if
+    its prediction has a model version the task lacks, the prediction is added.
+    """
+    config = labeling_config(config_path)
+    validate_tasks(tasks, config)
+    ls = connect(url, token)
+    project_id, created = find_or_create_project(ls, url, project, config)
+    known = existing_tasks(ls, url, project_id)
+    new, added, unchanged = [], 0, 0
+    for task in tasks:
+        doc_id = str(task["data"]["doc_id"])
+        if doc_id not in known:
+            new.append(task)
+            continue
+        task_id, versions = known[doc_id]
+        fresh = [p for p in task.get("predictions", []) if p.get("model_version") not in versions]
+        for pred in fresh:
+            with _translated(url, f"adding a prediction to task {task_id}"):
+                ls.predictions.create(task=task_id, result=pred["result"], score=pred.get("score"),
+                                      model_version=pred.get("model_version"))
+            added += 1
+        unchanged += not fresh
+    done = 0
+    for start in range(0, len(new), batch_size):
+        batch = [dict(t) for t in new[start:start + batch_size]]
+        with _translated(url, f"importing tasks {start + 1}-{start + len(batch)}"):
+            ls.projects.import_tasks(id=project_id, request=batch, return_task_ids=True)
+        done += len(batch)
+        if progress is not None:
+            progress(done, len(new))
+    backend = connect_ml_backend(ls, url, project_id, ml_backend_url) if ml_backend_url else None
+    webhook = register_webhook(ls, url, project_id, webhook_url, webhook_secret) if webhook_url else None
+    return PushSummary(project_id, project, created, len(new), added, unchanged, webhook, backend)
+
+
+def register_webhook(ls: LabelStudio, url: str, project_id: int, webhook_url: str, secret: str | None) -> str:
+    """Make sure exactly one webhook to ``webhook_url`` exists on the project, sending the secret header."""
+    headers = {SECRET_HEADER: secret} if secret else {}
+    with _translated(url, f"registering the webhook {webhook_url}"):
+        hooks = [h for h in ls.webhooks.list(project=project_id) if h.url == webhook_url]
+        if not hooks:
+            ls.webhooks.create(url=webhook_url, project=project_id, send_payload=True, send_for_all_actions=True,
+                               headers=headers, is_active=True)
+            return "created"
+        # Label Studio adds its own webhook to <backend>/webhook when an ML backend is connected:
+        # every hook to our URL must carry the secret, or its deliveries are refused
+        status = "unchanged"
+        for hook in hooks:
+            if (hook.headers or {}) != headers or not hook.is_active or not hook.send_payload:
+                ls.webhooks.update(id=hook.id, url=webhook_url, headers=headers, is_active=True, send_payload=True,
+                                   send_for_all_actions=True)
+                status = "updated"
+    return status
+
+
+def connect_ml_backend(ls: LabelStudio, url: str, project_id: int, backend_url: str) -> str:
+    """Connect the stancedesk ML backend to the project once (Label Studio calls /health and /setup first)."""
+    backend_url = backend_url.rstrip("/")
+    with _translated(url, f"connecting the ML backend {backend_url}"):
+        for backend in ls.ml.list(project=project_id):
+            if (backend.url or "").rstrip("/") == backend_url:
+                return "unchanged"
+        ls.ml.create(url=backend_url, project=project_id, title=ML_BACKEND_TITLE, is_interactive=True)
+    return "created"

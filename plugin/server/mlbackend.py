@@ -1,0 +1,52 @@
+"""Label Studio's ML-backend protocol: GET /health, POST /setup, POST /predict."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import BadRequest
+
+from plugin.errors import StancedeskError
+
+bp = Blueprint("mlbackend", __name__)
+
+
+def _state():
+    return current_app.extensions["stancedesk"]
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("body must be a JSON object")
+    return body
+
+
+@bp.get("/health")
+@bp.get("/")
+def health():
+    state = _state()
+    return jsonify(status="UP", model_class="stancedesk", model_loaded=state.predictor.loaded)
+
+
+@bp.post("/setup")
+def setup():
+    _json_body()
+    try:
+        version = _state().predictor.model_version
+    except StancedeskError as e:
+        raise BadRequest(str(e)) from e
+    return jsonify(model_version=version)
+
+
+@bp.post("/predict")
+def predict():
+    body = _json_body()
+    tasks = body.get("tasks")
+    if not isinstance(tasks, list):
+        raise BadRequest("'tasks' must be a list of Label Studio tasks")
+    for n, task in enumerate(tasks):
+        data = task.get("data") if isinstance(task, dict) else None
+        if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+            raise BadRequest(f"tasks[{n}] has no data.text string")
+    results = _state().predictor.predict(tasks)
+    return jsonify(results=results, model_version=_state().predictor.model_version)

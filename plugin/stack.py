@@ -1,0 +1,104 @@
+"""The whole local stack in one call: Label Studio, the stancedesk server, the seeds pushed.
+
+Everything started here is stopped by ``Stack.stop()`` (by PID for the Label
+Studio process, by handle for the in-process server).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from waitress.server import create_server
+
+from plugin.labelstudio.client import PushSummary, push
+from plugin.labelstudio.local import LocalLabelStudio, port_is_free, start_label_studio
+from plugin.errors import StancedeskError
+from plugin.pipeline import build_pipeline
+from plugin.preannotate import preannotate
+from plugin.server import create_app
+from plugin.settings import Settings
+
+DEFAULT_PROJECT = "stancedesk seeds"
+
+
+def serve_in_thread(app, host: str, port: int):
+    """Start a waitress server for ``app`` in a daemon thread; returns the server (``.close()`` stops it)."""
+    if not port_is_free(port):
+        raise StancedeskError(f"port {port} on {host} is taken; choose another with --port")
+    server = create_server(app, host=host, port=port, threads=8)
+    thread = threading.Thread(target=server.run, name="stancedesk-server", daemon=True)
+    thread.start()
+    return server
+
+
+@dataclass
+class Stack:
+    label_studio: LocalLabelStudio
+    server: object
+    server_url: str
+    push: PushSummary
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        try:
+            self.server.close()
+        finally:
+            self.label_studio.stop()
+
+
+def start_stack(settings: Settings, *, inputs: list[Path], project: str = DEFAULT_PROJECT,
+                label_studio_port: int = 8080, server_port: int = 9090,
+                say: Callable[[str], None] = lambda _: None) -> Stack:
+    """Start Label Studio and the stancedesk server, pre-annotate ``inputs`` and push them.
+
+    Re-running on the same STANCEDESK_HOME reuses the Label Studio data, the
+    project, its tasks, webhook and ML backend: nothing is created twice.
+    """
+    home = settings.home.resolve()
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    say(f"starting Label Studio on 127.0.0.1:{label_studio_port} (data in {home / 'label-studio'}) ...")
+    ls = start_label_studio(home / "label-studio", port=label_studio_port)
+    timings["label_studio_start_s"] = time.perf_counter() - t0
+    try:
+        secret = settings.webhook_secret or _local_secret(home)
+        settings = Settings(home=home, label_studio_url=ls.url, label_studio_token=ls.credentials.token,
+                            webhook_secret=secret, model=settings.model)
+        t0 = time.perf_counter()
+        tasks_path = home / "seed_tasks.json"
+        nlp = build_pipeline(settings.model)
+        summary = preannotate(inputs, tasks_path, nlp=nlp)
+        timings["preannotate_s"] = time.perf_counter() - t0
+        say(f"pre-annotated {summary.articles} articles: {summary.actors} actors, {summary.claims} claims")
+        app = create_app({"settings": settings, "nlp": nlp})
+        server_url = f"http://127.0.0.1:{server_port}"
+        server = serve_in_thread(app, "127.0.0.1", server_port)
+        say(f"stancedesk server (webhook + ML backend) on {server_url}")
+        t0 = time.perf_counter()
+        tasks = json.loads(tasks_path.read_text(encoding="utf-8"))
+        pushed = push(tasks, project=project, url=ls.url, token=ls.credentials.token,
+                      webhook_url=f"{server_url}/webhook", webhook_secret=secret, ml_backend_url=server_url)
+        timings["push_s"] = time.perf_counter() - t0
+    except BaseException:
+        ls.stop()
+        raise
+    return Stack(ls, server, server_url, pushed, timings)
+
+
+def _local_secret(home: Path) -> str:
+    """The webhook secret of this data directory, made up on first use (STANCEDESK_WEBHOOK_SECRET wins)."""
+    import secrets as _secrets
+
+    path = home / "webhook-secret"
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    home.mkdir(parents=True, exist_ok=True)
+    secret = _secrets.token_urlsafe(24)
+    path.write_text(secret, encoding="utf-8")
+    path.chmod(0o600)
+    return secret

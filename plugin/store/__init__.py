@@ -1,0 +1,5 @@
+"""The store: the only code that speaks SQL. SQLite by default, under STANCEDESK_HOME."""
+
+from plugin.store.db import SCHEMA_VERSION, Store, open_store
+
+__all__ = ["SCHEMA_VERSION", "Store", "open_store"]

@@ -1,0 +1,161 @@
+"""Against a real Label Studio (session fixture): projects, push, predictions, webhook, ML backend."""
+
+from __future__ import annotations
+
+import copy
+import time
+
+import httpx
+import pytest
+
+from plugin.errors import LabelStudioError, TaskError
+from plugin.labelstudio.client import SECRET_HEADER, connect, push
+
+pytestmark = [pytest.mark.labelstudio, pytest.mark.model]
+
+
+def _push(label_studio, tasks, project, **kw):
+    return push(tasks, project=project, url=label_studio.url, token=label_studio.credentials.token, **kw)
+
+
+def _tasks_by_doc(ls_client, project_id):
+    return {t.data["doc_id"]: t for t in ls_client.tasks.list(project=project_id, fields="all")}
+
+
+def test_project_is_created_with_the_labeling_config(label_studio, ls_client, seed_tasks):
+    summary = _push(label_studio, seed_tasks, "rt-create")
+    assert summary.project_created and summary.tasks_created == len(seed_tasks)
+    project = ls_client.projects.get(id=summary.project_id)
+    assert project.title == "rt-create"
+    for name in ('name="actor"', 'name="claim"', 'name="stance"', '<Relation value="said"'):
+        assert name in project.label_config
+
+
+def test_predictions_read_back_identical(label_studio, ls_client, seed_tasks):
+    summary = _push(label_studio, seed_tasks, "rt-readback")
+    stored = _tasks_by_doc(ls_client, summary.project_id)
+    assert set(stored) == {t["data"]["doc_id"] for t in seed_tasks}
+    for task in seed_tasks:
+        sent = task["predictions"][0]
+        preds = list(ls_client.predictions.list(task=stored[task["data"]["doc_id"]].id))
+        assert len(preds) == 1
+        assert preds[0].model_version == sent["model_version"]
+        assert preds[0].result == sent["result"]
+        assert stored[task["data"]["doc_id"]].data["text"] == task["data"]["text"]
+
+
+def test_repush_creates_nothing_twice_and_a_new_model_version_adds_predictions(label_studio, ls_client, seed_tasks):
+    first = _push(label_studio, seed_tasks, "rt-idempotent")
+    again = _push(label_studio, seed_tasks, "rt-idempotent")
+    assert (again.project_id, again.project_created, again.tasks_created, again.unchanged) == (first.project_id, False, 0, len(seed_tasks))
+    newer = copy.deepcopy(seed_tasks)
+    for t in newer:
+        t["predictions"][0]["model_version"] = "stancedesk-test/retrained-1"
+    third = _push(label_studio, newer, "rt-idempotent")
+    assert (third.tasks_created, third.predictions_added) == (0, len(seed_tasks))
+    stored = _tasks_by_doc(ls_client, first.project_id)
+    assert len(stored) == len(seed_tasks)
+    versions = {p.model_version for t in stored.values() for p in ls_client.predictions.list(task=t.id)}
+    assert versions == {seed_tasks[0]["predictions"][0]["model_version"], "stancedesk-test/retrained-1"}
+
+
+def test_webhook_is_registered_once_with_the_secret_header(label_studio, ls_client, seed_tasks, stancedesk_server, webhook_secret):
+    hook_url = stancedesk_server["url"] + "/webhook"
+    first = _push(label_studio, seed_tasks, "rt-webhook", webhook_url=hook_url, webhook_secret=webhook_secret)
+    again = _push(label_studio, seed_tasks, "rt-webhook", webhook_url=hook_url, webhook_secret=webhook_secret)
+    assert (first.webhook, again.webhook) == ("created", "unchanged")
+    hooks = [h for h in ls_client.webhooks.list(project=first.project_id) if h.url == hook_url]
+    assert len(hooks) == 1
+    assert hooks[0].headers == {SECRET_HEADER: webhook_secret}
+    assert hooks[0].send_payload and hooks[0].is_active
+
+
+def test_ml_backend_serves_predictions_through_label_studio(label_studio, ls_client, seed_tasks, stancedesk_server):
+    bare = [{"data": t["data"]} for t in seed_tasks[:2]]
+    first = _push(label_studio, bare, "rt-ml", ml_backend_url=stancedesk_server["url"])
+    again = _push(label_studio, bare, "rt-ml", ml_backend_url=stancedesk_server["url"])
+    assert (first.ml_backend, again.ml_backend) == ("created", "unchanged")
+    backends = [b for b in ls_client.ml.list(project=first.project_id) if b.url.rstrip("/") == stancedesk_server["url"]]
+    assert len(backends) == 1
+    ids = [t.id for t in ls_client.tasks.list(project=first.project_id)]
+    assert all(not list(ls_client.predictions.list(task=i)) for i in ids)
+    # Label Studio's own "Retrieve predictions" action calls /predict
+    r = httpx.post(
+        f"{label_studio.url}/api/dm/actions",
+        params={"id": "retrieve_tasks_predictions", "project": first.project_id},
+        json={"selectedItems": {"all": False, "included": ids}},
+        headers={"Authorization": f"Token {label_studio.credentials.token}"},
+        timeout=120,
+    )
+    assert r.status_code == 200, r.text
+    by_doc = {t["data"]["doc_id"]: t["predictions"][0] for t in seed_tasks}
+    for task in ls_client.tasks.list(project=first.project_id, fields="all"):
+        preds = list(ls_client.predictions.list(task=task.id))
+        assert len(preds) == 1
+        expected = by_doc[task.data["doc_id"]]
+        assert preds[0].model_version == expected["model_version"]
+        assert preds[0].result == expected["result"]
+
+
+def test_an_annotation_submitted_in_label_studio_reaches_the_webhook(label_studio, ls_client, seed_tasks, stancedesk_server, webhook_secret):
+    hook_url = stancedesk_server["url"] + "/webhook"
+    summary = _push(label_studio, seed_tasks[:1], "rt-annotate", webhook_url=hook_url, webhook_secret=webhook_secret)
+    task = next(iter(ls_client.tasks.list(project=summary.project_id)))
+    result = seed_tasks[0]["predictions"][0]["result"][:2]
+    annotation = ls_client.annotations.create(id=task.id, result=result, was_cancelled=False, ground_truth=False)
+    store = stancedesk_server["state"].store
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        events = [e for e in store.events(action="ANNOTATION_CREATED") if e.payload["annotation"]["id"] == annotation.id]
+        if events:
+            break
+        time.sleep(0.2)
+    assert events, "the ANNOTATION_CREATED delivery never reached the stancedesk webhook"
+    payload = events[0].payload
+    assert payload["task"]["id"] == task.id
+    assert payload["annotation"]["result"] == result
+    assert "token" not in payload["project"]
+
+
+def test_unreachable_label_studio_is_named(seed_tasks):
+    from plugin.labelstudio.local import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(LabelStudioError, match=rf"Label Studio at {url} is unreachable"):
+        push(seed_tasks, project="x", url=url, token="t")
+
+
+def test_rejected_token_says_which_token_to_use(label_studio, seed_tasks):
+    with pytest.raises(LabelStudioError, match=r"rejected the token .*legacy API token .*personal access token"):
+        push(seed_tasks, project="x", url=label_studio.url, token="not-a-token")
+
+
+def test_rejected_labeling_config_gives_label_studio_s_message(label_studio, seed_tasks, tmp_path):
+    bad = tmp_path / "bad.xml"
+    bad.write_text('<View><Text name="text" value="$text"/><Choices name="c" toName="nothere"><Choice value="a"/></Choices></View>')
+    with pytest.raises(LabelStudioError, match=r"answered 400 while creating project .*toName=\"nothere\" not found"):
+        push([{"data": {"text": "x", "doc_id": "1"}}], project="rt-badconfig", url=label_studio.url,
+             token=label_studio.credentials.token, config_path=bad)
+
+
+def test_reserved_address_names_the_loopback_setting(label_studio, seed_tasks):
+    with pytest.raises(LabelStudioError, match=r"reserved address .*LABEL_STUDIO_USE_DEFAULT_BANNED_SUBNETS=false"):
+        _push(label_studio, seed_tasks[:1], "rt-reserved", webhook_url="http://10.0.0.1:9/webhook")
+
+
+def test_invalid_prediction_is_refused_before_anything_is_sent(label_studio, seed_tasks):
+    broken = copy.deepcopy(seed_tasks[:1])
+    broken[0]["predictions"][0]["result"][0]["value"]["labels"] = ["LOCATION"]
+    with pytest.raises(TaskError, match=r"does not fit the labeling config"):
+        _push(label_studio, broken, "rt-invalid")
+    broken = copy.deepcopy(seed_tasks[:1])
+    broken[0]["predictions"][0]["result"][0]["value"]["end"] += 1
+    with pytest.raises(TaskError, match=r"text\[\d+:\d+\]"):
+        _push(label_studio, broken, "rt-invalid")
+
+
+def test_connect_needs_url_and_token():
+    with pytest.raises(LabelStudioError, match="no Label Studio URL"):
+        connect("", "t")
+    with pytest.raises(LabelStudioError, match="no Label Studio token"):
+        connect("http://127.0.0.1:1", "")

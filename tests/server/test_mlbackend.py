@@ -1,0 +1,59 @@
+"""The ML-backend protocol as Label Studio calls it, through Flask's test client."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.model
+
+
+def test_health_is_open_and_does_not_load_a_model(tmp_path):
+    from plugin.server import create_app
+    from plugin.settings import Settings
+
+    app = create_app({"settings": Settings(home=tmp_path, model="no_such_model_xyz")})
+    r = app.test_client().get("/health")
+    assert r.status_code == 200
+    assert r.get_json()["status"] == "UP"
+    assert r.get_json()["model_loaded"] is False
+
+
+def test_setup_reports_the_model_version(client, nlp):
+    from plugin.pipeline import model_version
+
+    r = client.post("/setup", json={"project": "1.1700000000", "schema": "<View/>", "hostname": "http://x"})
+    assert r.status_code == 200
+    assert r.get_json() == {"model_version": model_version(nlp)}
+
+
+def test_predict_returns_one_result_per_task_in_order_same_as_preannotate(client, seed_tasks):
+    tasks = [{"id": n, "data": t["data"]} for n, t in enumerate(seed_tasks[:3], start=10)]
+    r = client.post("/predict", json={"tasks": tasks, "project": "1.1", "label_config": "<View/>", "params": {}})
+    assert r.status_code == 200
+    results = r.get_json()["results"]
+    assert len(results) == 3
+    for got, task in zip(results, seed_tasks[:3]):
+        sent = task["predictions"][0]
+        assert got["model_version"] == sent["model_version"]
+        assert got["result"] == sent["result"]
+        assert got["score"] == sent["score"]
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"project": "1"}, r"'tasks' must be a list"),
+        ({"tasks": [{"id": 1}]}, r"tasks\[0\] has no data.text string"),
+        ({"tasks": [{"data": {"text": 5}}]}, r"tasks\[0\] has no data.text string"),
+        ([1, 2], r"body must be a JSON object"),
+    ],
+    ids=["no-tasks", "no-data", "text-not-a-string", "not-an-object"],
+)
+def test_predict_rejects_bad_bodies_with_json_400(client, body, message):
+    import re
+
+    r = client.post("/predict", json=body)
+    assert r.status_code == 400
+    assert re.search(message, r.get_json()["message"])
+    assert "Traceback" not in r.get_data(as_text=True)
+
