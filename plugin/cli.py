@@ -18,10 +18,10 @@ from plugin.settings import Settings
 log = logging.getLogger("stancedesk")
 
 
-def _progress_printer(every: int):
+def _progress_printer(every: int, doing: str = "pre-annotated", unit: str = "articles"):
     def progress(done: int, total: int) -> None:
         if total >= every and (done % every == 0 or done == total):
-            print(f"  pre-annotated {done}/{total} articles", file=sys.stderr, flush=True)
+            print(f"  {doing} {done}/{total} {unit}", file=sys.stderr, flush=True)
 
     return progress
 
@@ -84,7 +84,7 @@ def push_cli(args: argparse.Namespace, settings: Settings) -> int:
         webhook_url=args.webhook_url,
         webhook_secret=settings.webhook_secret,
         ml_backend_url=args.ml_backend_url,
-        progress=_progress_printer(args.progress_every),
+        progress=_progress_printer(args.progress_every, "imported", "new tasks"),
     )
     print(
         f"project {summary.project_title!r} (id {summary.project_id}{', created' if summary.project_created else ''}): "
@@ -132,7 +132,9 @@ def up_cli(args: argparse.Namespace, settings: Settings) -> int:
     say("")
     say("Ctrl-C stops everything started here.")
     stopped = threading.Event()
+    # explicit handlers: a process started in the background may inherit an ignored SIGINT
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
     try:
         while not stopped.wait(1):
             if ls.process.poll() is not None:

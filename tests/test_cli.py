@@ -263,3 +263,23 @@ def test_evaluate_tasks_list_of_non_objects(capsys, tmp_path, gold_file):
     rc, out, err = run(capsys, ["evaluate", "--gold", gold_file, f])
 
     assert_user_error(rc, out, err, r"tasks\.json")
+
+
+def test_push_with_a_missing_tasks_file(capsys, tmp_path):
+    rc, out, err = run(capsys, ["push", tmp_path / "nope.json", "--project", "p", "--url", "http://127.0.0.1:1", "--token", "t"])
+    assert_user_error(rc, out, err, r"tasks file .*nope\.json does not exist")
+
+
+def test_push_without_url_says_where_to_set_it(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("STANCEDESK_LABEL_STUDIO_URL", raising=False)
+    f = tmp_path / "t.json"
+    f.write_text('[{"data": {"text": "x", "doc_id": "1"}}]', encoding="utf-8")
+    rc, out, err = run(capsys, ["push", f, "--project", "p", "--token", "t"])
+    assert_user_error(rc, out, err, r"no Label Studio URL: pass --url or set STANCEDESK_LABEL_STUDIO_URL")
+
+
+def test_push_of_a_non_list_tasks_file(capsys, tmp_path):
+    f = tmp_path / "t.json"
+    f.write_text('{"data": {}}', encoding="utf-8")
+    rc, out, err = run(capsys, ["push", f, "--project", "p", "--url", "http://127.0.0.1:1", "--token", "t"])
+    assert_user_error(rc, out, err, r"must hold a JSON list of tasks")
