@@ -179,7 +179,7 @@ def push(tasks: Sequence[Mapping], *, project: str, url: str, token: str, webhoo
         done += len(batch)
         if progress is not None:
             progress(done, len(new))
-    backend = connect_ml_backend(ls, url, project_id, ml_backend_url) if ml_backend_url else None
+    backend = connect_ml_backend(ls, url, project_id, ml_backend_url, webhook_secret) if ml_backend_url else None
     webhook = register_webhook(ls, url, project_id, webhook_url, webhook_secret) if webhook_url else None
     return PushSummary(project_id, project, created, len(new), added, unchanged, webhook, backend)
 
@@ -204,12 +204,17 @@ def register_webhook(ls: LabelStudio, url: str, project_id: int, webhook_url: st
     return status
 
 
-def connect_ml_backend(ls: LabelStudio, url: str, project_id: int, backend_url: str) -> str:
-    """Connect the stancedesk ML backend to the project once (Label Studio calls /health and /setup first)."""
+def connect_ml_backend(ls: LabelStudio, url: str, project_id: int, backend_url: str, secret: str | None) -> str:
+    """Connect the stancedesk ML backend to the project once, with the shared secret as its basic-auth
+    password (Label Studio calls /health and /setup before saving it)."""
     backend_url = backend_url.rstrip("/")
+    auth = dict(auth_method="BASIC_AUTH", basic_auth_user=ML_BACKEND_TITLE, basic_auth_pass=secret) if secret else {}
     with _translated(url, f"connecting the ML backend {backend_url}"):
         for backend in ls.ml.list(project=project_id):
             if (backend.url or "").rstrip("/") == backend_url:
+                if secret and getattr(backend, "auth_method", None) != "BASIC_AUTH":
+                    ls.ml.update(id=backend.id, url=backend_url, **auth)
+                    return "updated"
                 return "unchanged"
-        ls.ml.create(url=backend_url, project=project_id, title=ML_BACKEND_TITLE, is_interactive=True)
+        ls.ml.create(url=backend_url, project=project_id, title=ML_BACKEND_TITLE, is_interactive=True, **auth)
     return "created"

@@ -125,11 +125,19 @@ def check_task(task: Mapping) -> None:
 
 # -- result -> records ------------------------------------------------------------
 def annotated_from_result(text: str, result: Iterable[Mapping], *, doc_id: str = "", meta: Mapping | None = None,
-                          model_version: str | None = None) -> AnnotatedArticle:
+                          model_version: str | None = None, problems: list[str] | None = None) -> AnnotatedArticle:
     """Turn a Label Studio result list (prediction or annotation) back into records.
 
-    Regions that do not fit the text raise ``TaskError`` naming the region.
+    A region that does not fit the text raises ``TaskError`` naming it; when a
+    ``problems`` list is given, the region is left out of the records and the
+    problem appended there instead (the caller keeps the raw result).
     """
+
+    def bad(message: str) -> None:
+        if problems is None:
+            raise TaskError(message)
+        problems.append(message)
+
     result = list(result)
     actors: dict[str, Actor] = {}
     claim_regions: dict[str, Mapping] = {}
@@ -151,7 +159,11 @@ def annotated_from_result(text: str, result: Iterable[Mapping], *, doc_id: str =
         if kind == "labels":
             start, end = v.get("start"), v.get("end")
             if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
-                raise TaskError(f"{doc_id}: region {rid} has offsets {start}..{end} outside the text ({len(text)} chars)")
+                bad(f"{doc_id}: region {rid} has offsets {start}..{end} outside the text ({len(text)} chars)")
+                continue
+            if "text" in v and v["text"] != text[start:end]:
+                bad(f"{doc_id}: region {rid} text {v['text']!r} != text[{start}:{end}] {text[start:end]!r}")
+                continue
             labels = v.get("labels") or []
             if r.get("from_name") == ACTOR_FROM and labels and labels[0] in ACTOR_LABELS:
                 canonical = _meta_value(r, _META_CANONICAL) or text[start:end]

@@ -6,8 +6,16 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from plugin.errors import StancedeskError
+from plugin.server.webhook import check_secret
 
 bp = Blueprint("mlbackend", __name__)
+
+
+@bp.before_request
+def authenticate():
+    """Every endpoint but /health needs the shared secret (Label Studio sends it as basic auth)."""
+    if request.endpoint not in ("mlbackend.health",):
+        check_secret()
 
 
 def _state():

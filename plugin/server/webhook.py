@@ -1,4 +1,11 @@
-"""POST /webhook: Label Studio's project events, journaled before anything else happens to them."""
+"""POST /webhook: Label Studio's project events.
+
+Order of checks: the shared secret (401), the size (413, Flask's
+MAX_CONTENT_LENGTH), JSON (400), the payload's shape (400 naming the field);
+then the delivery is journaled raw (secrets removed) and only then applied to
+the store. A failure while applying leaves the event marked failed for
+``stancedesk replay`` and answers 202: the delivery itself is safe.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,9 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, Unauthorized
+
+from plugin.collector import process_event
+from plugin.labelstudio.events import PayloadError, parse_event
 
 bp = Blueprint("webhook", __name__)
 log = logging.getLogger(__name__)
@@ -18,7 +28,7 @@ def check_secret() -> None:
     """The shared secret, as the X-Stancedesk-Secret header or as the basic-auth password."""
     expected = current_app.extensions["stancedesk"].settings.webhook_secret
     if not expected:
-        return
+        raise Unauthorized("the server has no shared secret; set STANCEDESK_WEBHOOK_SECRET and restart it")
     offered = request.headers.get(SECRET_HEADER)
     if offered is None and request.authorization is not None:
         offered = request.authorization.password
@@ -31,12 +41,25 @@ def check_secret() -> None:
 @bp.post("/webhook")
 def webhook():
     check_secret()
-    body = request.get_json(silent=True)
+    body = request.get_json(silent=True)  # reading the body enforces MAX_CONTENT_LENGTH (413)
     if body is None:
         raise BadRequest("body must be JSON")
-    if not isinstance(body, dict) or not isinstance(body.get("action"), str):
+    if not isinstance(body, dict):
         raise BadRequest("body must be a JSON object with an 'action' string")
+    try:
+        parsed = parse_event(body)
+    except PayloadError as e:
+        raise BadRequest(str(e)) from e
     store = current_app.extensions["stancedesk"].store
-    event_id = store.record_event(action=body["action"], payload=body)
-    log.info("journaled %s as event %s", body["action"], event_id)
-    return jsonify(status="stored", event_id=event_id)
+    if parsed is None:
+        event_id = store.record_event(action=body["action"], payload=body, status="ignored")
+        return jsonify(status="ignored", event_id=event_id)
+    event_id = store.record_event(action=parsed.action, payload=body)
+    try:
+        changes = process_event(store, parsed, event_id=event_id)
+    except Exception as e:  # noqa: BLE001  (journaled already: marked failed for 'stancedesk replay')
+        log.exception("event %s (%s) failed; replay it with 'stancedesk replay'", event_id, parsed.action)
+        store.mark_event(event_id, "failed", f"{type(e).__name__}: {e}")
+        return jsonify(status="failed", event_id=event_id, message="stored; processing failed, run 'stancedesk replay'"), 202
+    store.mark_event(event_id, "processed")
+    return jsonify(status="processed", event_id=event_id, changes=changes)

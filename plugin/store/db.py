@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any, Iterator
 from plugin.errors import StoreError
 
 DB_FILE = "stancedesk.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SECRET_KEYS = frozenset({"token", "access_token", "api_key", "password", "basic_auth_pass"})
 
 _MIGRATIONS: dict[int, str] = {
@@ -33,6 +34,61 @@ _MIGRATIONS: dict[int, str] = {
         error       TEXT
     );
     CREATE INDEX events_action ON events(action);
+    """,
+    2: """
+    CREATE TABLE tasks (
+        id          INTEGER PRIMARY KEY,        -- Label Studio task id
+        project_id  INTEGER,
+        doc_id      TEXT,
+        text        TEXT NOT NULL,
+        data        TEXT NOT NULL,              -- JSON: text and metadata
+        deleted_at  TEXT,
+        updated_at  TEXT NOT NULL
+    );
+    CREATE INDEX tasks_project ON tasks(project_id);
+    CREATE TABLE annotation_versions (
+        annotation_id  INTEGER NOT NULL,
+        task_id        INTEGER NOT NULL,
+        project_id     INTEGER,
+        kind           TEXT NOT NULL,           -- 'created' | 'updated' | 'deleted'
+        version_at     TEXT NOT NULL,           -- Label Studio's updated_at; receive time for deletions
+        result         TEXT,                    -- JSON result list as received
+        was_cancelled  INTEGER NOT NULL DEFAULT 0,
+        ground_truth   INTEGER NOT NULL DEFAULT 0,
+        completed_by   INTEGER,
+        lead_time      REAL,
+        prediction_model_version TEXT,
+        prediction_result TEXT,                 -- JSON: the prediction the annotator started from
+        event_id       INTEGER,
+        recorded_at    TEXT NOT NULL,
+        UNIQUE (annotation_id, kind, version_at)
+    );
+    CREATE TABLE annotations (                  -- the current version of each annotation
+        id             INTEGER PRIMARY KEY,
+        task_id        INTEGER NOT NULL,
+        project_id     INTEGER,
+        updated_at     TEXT NOT NULL,
+        result         TEXT NOT NULL,
+        was_cancelled  INTEGER NOT NULL DEFAULT 0,
+        ground_truth   INTEGER NOT NULL DEFAULT 0,
+        completed_by   INTEGER,
+        prediction_model_version TEXT,
+        prediction_result TEXT,
+        deleted_at     TEXT,
+        problems       TEXT NOT NULL DEFAULT '[]'  -- JSON list: regions that do not fit the text
+    );
+    CREATE INDEX annotations_task ON annotations(task_id);
+    CREATE TABLE actors (
+        annotation_id INTEGER NOT NULL REFERENCES annotations(id) ON DELETE CASCADE,
+        start INTEGER NOT NULL, end INTEGER NOT NULL, label TEXT NOT NULL, text TEXT NOT NULL, canonical TEXT NOT NULL
+    );
+    CREATE INDEX actors_annotation ON actors(annotation_id);
+    CREATE TABLE claims (
+        annotation_id INTEGER NOT NULL REFERENCES annotations(id) ON DELETE CASCADE,
+        start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL, kind TEXT NOT NULL,
+        speaker TEXT, speaker_start INTEGER, speaker_end INTEGER, stance TEXT NOT NULL
+    );
+    CREATE INDEX claims_annotation ON claims(annotation_id);
     """,
 }
 
@@ -63,7 +119,7 @@ class Store:
 
     def __init__(self, path: Path):
         self.path = path
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
@@ -82,21 +138,36 @@ class Store:
             )
         for v in range(version + 1, SCHEMA_VERSION + 1):
             with self._lock:
-                self._conn.execute("BEGIN IMMEDIATE")
+                # one script, one transaction: a migration applies whole or not at all
                 try:
-                    for statement in filter(str.strip, _MIGRATIONS[v].split(";")):
-                        self._conn.execute(statement)
-                    self._conn.execute(f"PRAGMA user_version={v}")
-                    self._conn.execute("COMMIT")
-                except BaseException:
-                    self._conn.execute("ROLLBACK")
+                    self._conn.executescript(f"BEGIN IMMEDIATE;\n{_MIGRATIONS[v]}\nPRAGMA user_version={v};\nCOMMIT;")
+                except sqlite3.Error:
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
                     raise
 
     def close(self) -> None:
         self._conn.close()
 
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT), serialised across threads."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self._conn
+
     # -- the event journal -------------------------------------------------------
-    def record_event(self, *, action: str, payload: dict, source: str = "webhook") -> int:
+    def record_event(self, *, action: str, payload: dict, source: str = "webhook", status: str = "received") -> int:
         """Append one delivery to the journal and return its id. Secrets are removed first."""
         clean = scrub(payload)
         project = clean.get("project")
@@ -104,8 +175,9 @@ class Store:
         now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
         with self._lock:
             cur = self._conn.execute(
-                "INSERT INTO events (received_at, source, action, project_id, payload) VALUES (?, ?, ?, ?, ?)",
-                (now, source, action, project_id if isinstance(project_id, int) else None, json.dumps(clean, ensure_ascii=False)),
+                "INSERT INTO events (received_at, source, action, project_id, payload, status) VALUES (?, ?, ?, ?, ?, ?)",
+                (now, source, action, project_id if isinstance(project_id, int) else None, json.dumps(clean, ensure_ascii=False),
+                 status),
             )
             return int(cur.lastrowid)
 
@@ -113,14 +185,19 @@ class Store:
         with self._lock:
             self._conn.execute("UPDATE events SET status = ?, error = ? WHERE id = ?", (status, error, event_id))
 
-    def events(self, *, action: str | None = None) -> Iterator[Event]:
+    def events(self, *, action: str | None = None, statuses: tuple[str, ...] | None = None) -> Iterator[Event]:
         sql = "SELECT id, received_at, source, action, project_id, payload, status, error FROM events"
-        args: tuple = ()
+        where, args = [], []
         if action is not None:
-            sql += " WHERE action = ?"
-            args = (action,)
+            where.append("action = ?")
+            args.append(action)
+        if statuses:
+            where.append(f"status IN ({', '.join('?' * len(statuses))})")
+            args.extend(statuses)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         with self._lock:
-            rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
+            rows = self._conn.execute(sql + " ORDER BY id", tuple(args)).fetchall()
         for row in rows:
             yield Event(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6], row[7])
 

@@ -70,10 +70,11 @@ def test_webhook_is_registered_once_with_the_secret_header(label_studio, ls_clie
     assert hooks[0].send_payload and hooks[0].is_active
 
 
-def test_ml_backend_serves_predictions_through_label_studio(label_studio, ls_client, seed_tasks, stancedesk_server):
+def test_ml_backend_serves_predictions_through_label_studio(label_studio, ls_client, seed_tasks, stancedesk_server, webhook_secret):
     bare = [{"data": t["data"]} for t in seed_tasks[:2]]
-    first = _push(label_studio, bare, "rt-ml", ml_backend_url=stancedesk_server["url"])
-    again = _push(label_studio, bare, "rt-ml", ml_backend_url=stancedesk_server["url"])
+    kw = dict(ml_backend_url=stancedesk_server["url"], webhook_secret=webhook_secret)
+    first = _push(label_studio, bare, "rt-ml", **kw)
+    again = _push(label_studio, bare, "rt-ml", **kw)
     assert (first.ml_backend, again.ml_backend) == ("created", "unchanged")
     backends = [b for b in ls_client.ml.list(project=first.project_id) if b.url.rstrip("/") == stancedesk_server["url"]]
     assert len(backends) == 1

@@ -6,6 +6,8 @@ import pytest
 
 pytestmark = pytest.mark.model
 
+AUTH = {"X-Stancedesk-Secret": "test-secret-0123456789"}  # the secret of the app fixture
+
 
 def test_health_is_open_and_does_not_load_a_model(tmp_path):
     from plugin.server import create_app
@@ -21,14 +23,14 @@ def test_health_is_open_and_does_not_load_a_model(tmp_path):
 def test_setup_reports_the_model_version(client, nlp):
     from plugin.pipeline import model_version
 
-    r = client.post("/setup", json={"project": "1.1700000000", "schema": "<View/>", "hostname": "http://x"})
+    r = client.post("/setup", json={"project": "1.1700000000", "schema": "<View/>", "hostname": "http://x"}, headers=AUTH)
     assert r.status_code == 200
     assert r.get_json() == {"model_version": model_version(nlp)}
 
 
 def test_predict_returns_one_result_per_task_in_order_same_as_preannotate(client, seed_tasks):
     tasks = [{"id": n, "data": t["data"]} for n, t in enumerate(seed_tasks[:3], start=10)]
-    r = client.post("/predict", json={"tasks": tasks, "project": "1.1", "label_config": "<View/>", "params": {}})
+    r = client.post("/predict", json={"tasks": tasks, "project": "1.1", "label_config": "<View/>", "params": {}}, headers=AUTH)
     assert r.status_code == 200
     results = r.get_json()["results"]
     assert len(results) == 3
@@ -52,8 +54,28 @@ def test_predict_returns_one_result_per_task_in_order_same_as_preannotate(client
 def test_predict_rejects_bad_bodies_with_json_400(client, body, message):
     import re
 
-    r = client.post("/predict", json=body)
+    r = client.post("/predict", json=body, headers=AUTH)
     assert r.status_code == 400
     assert re.search(message, r.get_json()["message"])
     assert "Traceback" not in r.get_data(as_text=True)
 
+
+
+@pytest.mark.parametrize("path", ["/setup", "/predict"])
+def test_ml_endpoints_need_the_secret(client, path):
+    import base64
+
+    assert client.post(path, json={"tasks": []}).status_code == 401
+    assert client.post(path, json={"tasks": []}, headers={"X-Stancedesk-Secret": "nope"}).status_code == 401
+    basic = {"Authorization": "Basic " + base64.b64encode(b"stancedesk:test-secret-0123456789").decode()}
+    assert client.post(path, json={"tasks": []}, headers=basic).status_code == 200
+
+
+def test_a_server_without_a_secret_refuses_and_says_how_to_fix_it(tmp_path, nlp):
+    from plugin.server import create_app
+    from plugin.settings import Settings
+
+    client = create_app({"settings": Settings(home=tmp_path), "nlp": nlp}).test_client()
+    r = client.post("/predict", json={"tasks": []}, headers={"X-Stancedesk-Secret": "x"})
+    assert r.status_code == 401
+    assert "set STANCEDESK_WEBHOOK_SECRET" in r.get_json()["message"]

@@ -7,7 +7,9 @@ import base64
 import pytest
 
 GOOD = {"X-Stancedesk-Secret": "test-secret-0123456789"}  # the secret of the app fixture
-PAYLOAD = {"action": "ANNOTATION_CREATED", "annotation": {"id": 1, "result": []}, "task": {"id": 2},
+PAYLOAD = {"action": "ANNOTATION_CREATED",
+           "annotation": {"id": 1, "result": [], "task": 2, "updated_at": "2026-01-01T10:00:00.000000Z"},
+           "task": {"id": 2, "data": {"text": "Peskov said the talks failed."}},
            "project": {"id": 3, "token": "project-token-must-not-be-stored"}}
 
 
@@ -38,7 +40,7 @@ def test_webhook_rejects_non_json(client):
 def test_webhook_rejects_a_body_without_action(client):
     r = client.post("/webhook", json={"annotation": {}}, headers=GOOD)
     assert r.status_code == 400
-    assert "'action'" in r.get_json()["message"]
+    assert r.get_json()["message"] == "missing field 'action'"
 
 
 def test_webhook_rejects_oversized_bodies(client, app):
@@ -50,7 +52,7 @@ def test_webhook_rejects_oversized_bodies(client, app):
 
 def test_webhook_journals_the_delivery_without_secrets(client, app):
     r = client.post("/webhook", json=PAYLOAD, headers=GOOD)
-    assert r.status_code == 200 and r.get_json()["status"] == "stored"
+    assert r.status_code == 200 and r.get_json()["status"] == "processed"
     events = list(app.extensions["stancedesk"].store.events())
     assert [(e.action, e.project_id) for e in events] == [("ANNOTATION_CREATED", 3)]
     assert "token" not in events[0].payload["project"]

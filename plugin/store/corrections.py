@@ -1,0 +1,185 @@
+"""Writing and reading human corrections: tasks, annotation versions, the current view, parsed records.
+
+Every write is idempotent: the same delivery twice, or an update older than
+what the store holds, changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Iterable
+
+from plugin.labelstudio.events import AnnotationRecord, TaskRecord
+from plugin.records import AnnotatedArticle
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class CurrentAnnotation:
+    id: int
+    task_id: int
+    project_id: int | None
+    updated_at: str
+    result: list
+    was_cancelled: bool
+    completed_by: int | None
+    prediction_model_version: str | None
+    prediction_result: list | None
+    deleted: bool
+    problems: list
+
+
+def upsert_task(conn, task: TaskRecord) -> str:
+    """Insert or refresh a task; returns 'created', 'updated' or 'unchanged'."""
+    data = json.dumps(task.data, ensure_ascii=False, sort_keys=True)
+    row = conn.execute("SELECT data, project_id, deleted_at FROM tasks WHERE id = ?", (task.id,)).fetchone()
+    if row is None:
+        conn.execute(
+            "INSERT INTO tasks (id, project_id, doc_id, text, data, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (task.id, task.project_id, _doc_id(task), task.text or "", data, now()),
+        )
+        return "created"
+    if row[0] == data and row[1] == (task.project_id if task.project_id is not None else row[1]) and row[2] is None:
+        return "unchanged"
+    conn.execute(
+        "UPDATE tasks SET project_id = COALESCE(?, project_id), doc_id = ?, text = ?, data = ?, deleted_at = NULL, updated_at = ? WHERE id = ?",
+        (task.project_id, _doc_id(task), task.text or "", data, now(), task.id),
+    )
+    return "updated"
+
+
+def _doc_id(task: TaskRecord) -> str | None:
+    doc_id = task.data.get("doc_id")
+    return str(doc_id) if doc_id is not None else None
+
+
+def apply_annotation(conn, ann: AnnotationRecord, records: AnnotatedArticle | None, problems: list[str],
+                     *, event_id: int | None) -> str:
+    """Record one annotation version and, if it is the newest, make it current.
+
+    Returns 'created', 'updated', 'duplicate' (this version is already stored)
+    or 'stale' (the store holds a newer version or a later deletion).
+    """
+    current = conn.execute("SELECT updated_at, deleted_at FROM annotations WHERE id = ?", (ann.id,)).fetchone()
+    if current is not None:
+        updated_at, deleted_at = current
+        if ann.updated_at == updated_at and deleted_at is None:
+            return "duplicate"
+        if ann.updated_at < updated_at or (deleted_at is not None and ann.updated_at <= deleted_at):
+            return "stale"
+    kind = "created" if current is None else "updated"
+    result = json.dumps(ann.result, ensure_ascii=False)
+    prediction = json.dumps(ann.prediction_result, ensure_ascii=False) if ann.prediction_result is not None else None
+    conn.execute(
+        "INSERT OR IGNORE INTO annotation_versions (annotation_id, task_id, project_id, kind, version_at, result, was_cancelled,"
+        " ground_truth, completed_by, lead_time, prediction_model_version, prediction_result, event_id, recorded_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (ann.id, ann.task_id, ann.project_id, kind, ann.updated_at, result, ann.was_cancelled, ann.ground_truth,
+         ann.completed_by, ann.lead_time, ann.prediction_model_version, prediction, event_id, now()),
+    )
+    conn.execute(
+        "INSERT INTO annotations (id, task_id, project_id, updated_at, result, was_cancelled, ground_truth, completed_by,"
+        " prediction_model_version, prediction_result, deleted_at, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)"
+        " ON CONFLICT(id) DO UPDATE SET task_id = excluded.task_id, project_id = COALESCE(excluded.project_id, project_id),"
+        " updated_at = excluded.updated_at, result = excluded.result, was_cancelled = excluded.was_cancelled,"
+        " ground_truth = excluded.ground_truth, completed_by = excluded.completed_by,"
+        " prediction_model_version = COALESCE(excluded.prediction_model_version, prediction_model_version),"
+        " prediction_result = COALESCE(excluded.prediction_result, prediction_result), deleted_at = NULL,"
+        " problems = excluded.problems",
+        (ann.id, ann.task_id, ann.project_id, ann.updated_at, result, ann.was_cancelled, ann.ground_truth, ann.completed_by,
+         ann.prediction_model_version, prediction, json.dumps(problems, ensure_ascii=False)),
+    )
+    _replace_records(conn, ann.id, records)
+    return kind
+
+
+def _replace_records(conn, annotation_id: int, records: AnnotatedArticle | None) -> None:
+    conn.execute("DELETE FROM actors WHERE annotation_id = ?", (annotation_id,))
+    conn.execute("DELETE FROM claims WHERE annotation_id = ?", (annotation_id,))
+    if records is None:
+        return
+    conn.executemany(
+        "INSERT INTO actors (annotation_id, start, end, label, text, canonical) VALUES (?, ?, ?, ?, ?, ?)",
+        [(annotation_id, a.start, a.end, a.label, a.text, a.canonical) for a in records.actors],
+    )
+    conn.executemany(
+        "INSERT INTO claims (annotation_id, start, end, text, kind, speaker, speaker_start, speaker_end, stance)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(annotation_id, c.start, c.end, c.text, c.kind, c.speaker,
+          c.speaker_span[0] if c.speaker_span else None, c.speaker_span[1] if c.speaker_span else None, c.stance)
+         for c in records.claims],
+    )
+
+
+def delete_annotations(conn, ids: Iterable[int], *, event_id: int | None, at: str | None = None) -> int:
+    """Tombstone annotations (their versions stay); returns how many were live."""
+    at = at or now()
+    n = 0
+    for aid in ids:
+        row = conn.execute("SELECT task_id, project_id, deleted_at FROM annotations WHERE id = ?", (aid,)).fetchone()
+        if row is None or row[2] is not None:
+            continue
+        conn.execute(
+            "INSERT OR IGNORE INTO annotation_versions (annotation_id, task_id, project_id, kind, version_at, event_id, recorded_at)"
+            " VALUES (?, ?, ?, 'deleted', ?, ?, ?)", (aid, row[0], row[1], at, event_id, now()))
+        conn.execute("UPDATE annotations SET deleted_at = ? WHERE id = ?", (at, aid))
+        n += 1
+    return n
+
+
+def delete_tasks(conn, ids: Iterable[int], *, event_id: int | None, at: str | None = None) -> int:
+    """Tombstone tasks and their annotations; returns how many tasks were live."""
+    at = at or now()
+    n = 0
+    for tid in ids:
+        row = conn.execute("SELECT deleted_at FROM tasks WHERE id = ?", (tid,)).fetchone()
+        if row is None or row[0] is not None:
+            continue
+        conn.execute("UPDATE tasks SET deleted_at = ? WHERE id = ?", (at, tid))
+        live = [r[0] for r in conn.execute("SELECT id FROM annotations WHERE task_id = ? AND deleted_at IS NULL", (tid,))]
+        delete_annotations(conn, live, event_id=event_id, at=at)
+        n += 1
+    return n
+
+
+def current_annotations(conn, *, project_id: int | None = None, include_deleted: bool = False) -> list[CurrentAnnotation]:
+    sql = ("SELECT id, task_id, project_id, updated_at, result, was_cancelled, completed_by, prediction_model_version,"
+           " prediction_result, deleted_at, problems FROM annotations")
+    where, args = [], []
+    if project_id is not None:
+        where.append("project_id = ?")
+        args.append(project_id)
+    if not include_deleted:
+        where.append("deleted_at IS NULL")
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    rows = conn.execute(sql + " ORDER BY id", args).fetchall()
+    return [
+        CurrentAnnotation(r[0], r[1], r[2], r[3], json.loads(r[4]), bool(r[5]), r[6], r[7],
+                          json.loads(r[8]) if r[8] else None, r[9] is not None, json.loads(r[10]))
+        for r in rows
+    ]
+
+
+def annotation_history(conn, annotation_id: int) -> list[tuple[str, str]]:
+    """(kind, version_at) of every stored version of an annotation, oldest first."""
+    return conn.execute(
+        "SELECT kind, version_at FROM annotation_versions WHERE annotation_id = ? ORDER BY version_at, kind",
+        (annotation_id,)).fetchall()
+
+
+def task_text(conn, task_id: int) -> str | None:
+    row = conn.execute("SELECT text FROM tasks WHERE id = ?", (task_id,)).fetchone()
+    return row[0] if row else None
+
+
+def live_ids(conn, project_id: int) -> tuple[set[int], set[int]]:
+    """(task ids, annotation ids) that are live in the store for a project."""
+    tasks = {r[0] for r in conn.execute("SELECT id FROM tasks WHERE project_id = ? AND deleted_at IS NULL", (project_id,))}
+    anns = {r[0] for r in conn.execute("SELECT id FROM annotations WHERE project_id = ? AND deleted_at IS NULL", (project_id,))}
+    return tasks, anns
