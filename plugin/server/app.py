@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import threading
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -23,11 +23,15 @@ class ServerState:
         self.settings = settings
         self.predictor = predictor
         self._store: Store | None = None
+        self._lock = threading.Lock()
 
     @property
     def store(self) -> Store:
+        """The store, opened on first use (once, whatever the number of request threads)."""
         if self._store is None:
-            self._store = open_store(self.settings.home)
+            with self._lock:
+                if self._store is None:
+                    self._store = open_store(self.settings.home)
         return self._store
 
 

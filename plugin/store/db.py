@@ -105,6 +105,12 @@ class Event:
     error: str | None
 
 
+def _statements(script: str) -> list[str]:
+    """The statements of a migration script (comments dropped; no literal in these scripts holds ';')."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
 def scrub(value: Any) -> Any:
     """A copy of a JSON value with every secret-named key removed (the project ``token`` above all)."""
     if isinstance(value, dict):
@@ -131,19 +137,27 @@ class Store:
             raise StoreError(f"cannot open the store at {path}: {e}; check STANCEDESK_HOME and its permissions") from e
 
     def _migrate(self) -> None:
-        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"the store at {self.path} has schema version {version}, newer than this stancedesk ({SCHEMA_VERSION}); upgrade stancedesk"
-            )
-        for v in range(version + 1, SCHEMA_VERSION + 1):
+        """Bring the schema to SCHEMA_VERSION, one migration per transaction (safe against a
+        second process migrating at the same time: the version is read inside the lock)."""
+        while True:
             with self._lock:
-                # one script, one transaction: a migration applies whole or not at all
+                self._conn.execute("BEGIN IMMEDIATE")
                 try:
-                    self._conn.executescript(f"BEGIN IMMEDIATE;\n{_MIGRATIONS[v]}\nPRAGMA user_version={v};\nCOMMIT;")
-                except sqlite3.Error:
-                    if self._conn.in_transaction:
-                        self._conn.execute("ROLLBACK")
+                    version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+                    if version > SCHEMA_VERSION:
+                        raise StoreError(
+                            f"the store at {self.path} has schema version {version}, newer than this stancedesk "
+                            f"({SCHEMA_VERSION}); upgrade stancedesk"
+                        )
+                    if version == SCHEMA_VERSION:
+                        self._conn.execute("COMMIT")
+                        return
+                    for statement in _statements(_MIGRATIONS[version + 1]):
+                        self._conn.execute(statement)
+                    self._conn.execute(f"PRAGMA user_version={version + 1}")
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
                     raise
 
     def close(self) -> None:
