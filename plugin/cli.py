@@ -148,6 +148,28 @@ def up_cli(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def sync_cli(args: argparse.Namespace, settings: Settings) -> int:
+    from plugin.store import open_store
+    from plugin.sync import sync
+
+    summary = sync(open_store(settings.home), url=args.url or settings.label_studio_url,
+                   token=args.token or settings.label_studio_token, project=args.project)
+    changed = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(summary.changes.items())) or "nothing changed"
+    print(f"project {summary.project_title!r} (id {summary.project_id}): {summary.tasks} tasks, "
+          f"{summary.annotations} annotations in Label Studio; {changed}")
+    return 0
+
+
+def replay_cli(args: argparse.Namespace, settings: Settings) -> int:
+    from plugin.collector import replay
+    from plugin.store import open_store
+
+    summary = replay(open_store(settings.home))
+    changed = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(summary.changes.items())) or "nothing changed"
+    print(f"replayed {summary.replayed} events, {summary.failed} failed again; {changed}")
+    return 1 if summary.failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stancedesk", description="News articles to checked actors, claims, speakers and stance.")
     parser.add_argument("--version", action="version", version=f"stancedesk {__version__}")
@@ -191,6 +213,15 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--label-studio-port", type=int, default=8080)
     w.add_argument("--port", type=int, default=9090, help="port of the stancedesk server")
     w.set_defaults(func=up_cli)
+
+    y = sub.add_parser("sync", help="pull every task and annotation of a project from Label Studio and reconcile the store")
+    y.add_argument("--project", required=True, help="project title or id")
+    y.add_argument("--url", help="Label Studio URL (default: $STANCEDESK_LABEL_STUDIO_URL)")
+    y.add_argument("--token", help="Label Studio API token (default: $STANCEDESK_LABEL_STUDIO_TOKEN)")
+    y.set_defaults(func=sync_cli)
+
+    r = sub.add_parser("replay", help="reprocess journaled webhook events that failed or were never processed")
+    r.set_defaults(func=replay_cli)
     return parser
 
 

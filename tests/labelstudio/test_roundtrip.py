@@ -160,3 +160,41 @@ def test_connect_needs_url_and_token():
         connect("", "t")
     with pytest.raises(LabelStudioError, match="no Label Studio token"):
         connect("http://127.0.0.1:1", "")
+
+
+def test_sync_reconciles_creates_updates_and_deletes_missed_by_the_webhook(label_studio, ls_client, seed_tasks, tmp_path):
+    """No webhook registered: the store learns everything from sync alone."""
+    from plugin.store import corrections, open_store
+    from plugin.sync import sync
+
+    summary = _push(label_studio, seed_tasks[:2], "rt-sync")
+    tasks = list(ls_client.tasks.list(project=summary.project_id))
+    results = {t["data"]["doc_id"]: t["predictions"][0]["result"] for t in seed_tasks}
+    result = results[tasks[0].data["doc_id"]]
+    a1 = ls_client.annotations.create(id=tasks[0].id, result=result[:4], was_cancelled=False, ground_truth=False)
+    a2 = ls_client.annotations.create(id=tasks[1].id, result=results[tasks[1].data["doc_id"]][:2], was_cancelled=False,
+                                      ground_truth=False)
+    store = open_store(tmp_path)
+    kw = dict(url=label_studio.url, token=label_studio.credentials.token, project="rt-sync")
+
+    first = sync(store, **kw)
+    assert (first.tasks, first.annotations) == (2, 2)
+    assert first.changes == {"tasks_created": 2, "annotations_created": 2}
+    assert sync(store, **kw).changes == {"tasks_unchanged": 2, "annotations_duplicate": 2}
+
+    time.sleep(1.1)  # a visibly later updated_at
+    ls_client.annotations.update(id=a1.id, result=result[:1])
+    ls_client.annotations.delete(id=a2.id)
+    third = sync(store, **{**kw, "project": str(summary.project_id)})
+    assert third.changes == {"tasks_unchanged": 2, "annotations_updated": 1, "annotations_deleted": 1}
+    with store.reading() as conn:
+        live = corrections.current_annotations(conn, project_id=summary.project_id)
+    assert [(a.id, len(a.result)) for a in live] == [(a1.id, 1)]
+
+
+def test_sync_of_an_unknown_project_names_it(label_studio, tmp_path):
+    from plugin.store import open_store
+    from plugin.sync import sync
+
+    with pytest.raises(LabelStudioError, match=r"no project titled 'nope-nope'"):
+        sync(open_store(tmp_path), url=label_studio.url, token=label_studio.credentials.token, project="nope-nope")

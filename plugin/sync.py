@@ -1,0 +1,72 @@
+"""Re-sync: reconcile the store with what Label Studio holds for a project.
+
+A collector that was down missed deliveries; ``sync`` pulls every task and
+annotation through the API and applies the differences (missed creates,
+updates and deletes) with the same idempotent writes the webhook uses.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from plugin.collector import process_event
+from plugin.errors import LabelStudioError
+from plugin.labelstudio.client import _translated, connect
+from plugin.labelstudio.events import ParsedEvent, parse_annotation, parse_task
+from plugin.store import Store
+from plugin.store import corrections
+
+
+@dataclass(frozen=True)
+class SyncSummary:
+    project_id: int
+    project_title: str
+    tasks: int
+    annotations: int
+    changes: dict[str, int]
+
+
+def _as_dict(obj) -> dict:
+    if isinstance(obj, dict):
+        return obj
+    for method in ("model_dump", "dict"):
+        if hasattr(obj, method):
+            return getattr(obj, method)()
+    raise LabelStudioError(f"unexpected object from Label Studio: {type(obj).__name__}")
+
+
+def resolve_project(ls, url: str, project: str) -> tuple[int, str]:
+    """A project by id (digits) or by exact title."""
+    with _translated(url, f"looking up project {project!r}"):
+        if project.isdigit():
+            p = ls.projects.get(id=int(project))
+            return int(p.id), p.title
+        for p in ls.projects.list(title=project):
+            if p.title == project:
+                return int(p.id), p.title
+    raise LabelStudioError(f"no project titled {project!r} in Label Studio at {url}; give its exact title or its id")
+
+
+def sync(store: Store, *, url: str, token: str, project: str) -> SyncSummary:
+    """Pull every task and annotation of ``project`` and reconcile the store; returns what changed."""
+    ls = connect(url, token)
+    project_id, title = resolve_project(ls, url, project)
+    tasks, annotations = [], []
+    with _translated(url, f"reading the tasks of project {project_id}"):
+        for raw in ls.tasks.list(project=project_id, fields="all"):
+            task = _as_dict(raw)
+            tasks.append(parse_task(task, f"task {task.get('id')}", project_id))
+            for ann in task.get("annotations") or []:
+                annotations.append(parse_annotation(_as_dict(ann), f"annotation of task {task.get('id')}", project_id, task["id"]))
+    changes: Counter = Counter()
+    changes.update(process_event(store, ParsedEvent("SYNC", project_id, tasks=tuple(tasks), annotations=tuple(annotations)),
+                                 event_id=None))
+    with store.reading() as conn:
+        live_tasks, live_annotations = corrections.live_ids(conn, project_id)
+    gone_tasks = tuple(sorted(live_tasks - {t.id for t in tasks}))
+    gone_annotations = tuple(sorted(live_annotations - {a.id for a in annotations}))
+    if gone_tasks or gone_annotations:
+        changes.update(process_event(store, ParsedEvent("SYNC", project_id, deleted_annotation_ids=gone_annotations,
+                                                        deleted_task_ids=gone_tasks), event_id=None))
+    return SyncSummary(project_id, title, len(tasks), len(annotations), {k: v for k, v in changes.items() if v})
