@@ -283,3 +283,18 @@ def test_push_of_a_non_list_tasks_file(capsys, tmp_path):
     f.write_text('{"data": {}}', encoding="utf-8")
     rc, out, err = run(capsys, ["push", f, "--project", "p", "--url", "http://127.0.0.1:1", "--token", "t"])
     assert_user_error(rc, out, err, r"must hold a JSON list of tasks")
+
+
+def test_sync_without_a_token_says_where_to_set_it(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("STANCEDESK_HOME", str(tmp_path))
+    monkeypatch.delenv("STANCEDESK_LABEL_STUDIO_TOKEN", raising=False)
+    rc, out, err = run(capsys, ["sync", "--project", "p", "--url", "http://127.0.0.1:1"])
+    assert_user_error(rc, out, err, r"no Label Studio token: pass --token or set STANCEDESK_LABEL_STUDIO_TOKEN")
+
+
+def test_replay_with_nothing_to_replay(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("STANCEDESK_HOME", str(tmp_path))
+    rc = main(["replay"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert out.strip() == "replayed 0 events, 0 failed again; nothing changed"

@@ -117,6 +117,32 @@ def test_an_annotation_submitted_in_label_studio_reaches_the_webhook(label_studi
     assert payload["annotation"]["result"] == result
     assert "token" not in payload["project"]
 
+    def current():
+        from plugin.store import corrections
+
+        with store.reading() as conn:
+            return {a.id: a for a in corrections.current_annotations(conn, include_deleted=True)}
+
+    def wait_for(check):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if check():
+                return True
+            time.sleep(0.2)
+        return False
+
+    assert wait_for(lambda: annotation.id in current())
+    time.sleep(1.1)
+    ls_client.annotations.update(id=annotation.id, result=result[:1])
+    assert wait_for(lambda: len(current()[annotation.id].result) == 1), "ANNOTATION_UPDATED not applied"
+    ls_client.annotations.delete(id=annotation.id)
+    assert wait_for(lambda: current()[annotation.id].deleted), "ANNOTATIONS_DELETED not applied"
+    with store.reading() as conn:
+        from plugin.store import corrections
+
+        kinds = [k for k, _ in corrections.annotation_history(conn, annotation.id)]
+    assert kinds == ["created", "updated", "deleted"]
+
 
 def test_unreachable_label_studio_is_named(seed_tasks):
     from plugin.labelstudio.local import free_port
