@@ -19,9 +19,12 @@ log = logging.getLogger(__name__)
 
 
 def process_event(store: Store, parsed: ParsedEvent, *, event_id: int | None) -> dict[str, int]:
-    """Apply one parsed event in one transaction; returns counts of what changed."""
+    """Apply one parsed event in one transaction (which also marks its journal entry processed);
+    returns counts of what changed."""
     summary: Counter = Counter()
     with store.transaction() as conn:
+        if event_id is not None:
+            conn.execute("UPDATE events SET status = 'processed', error = NULL WHERE id = ?", (event_id,))
         for task in parsed.tasks:
             summary["tasks_" + corrections.upsert_task(conn, task)] += 1
         for ann in parsed.annotations:
@@ -66,6 +69,5 @@ def replay(store: Store, *, statuses: tuple[str, ...] = ("failed", "received")) 
             store.mark_event(event.id, "failed", f"{type(e).__name__}: {e}")
             failed += 1
             continue
-        store.mark_event(event.id, "processed")
         replayed += 1
     return ReplaySummary(replayed, failed, dict(changes))

@@ -61,5 +61,4 @@ def webhook():
         log.exception("event %s (%s) failed; replay it with 'stancedesk replay'", event_id, parsed.action)
         store.mark_event(event_id, "failed", f"{type(e).__name__}: {e}")
         return jsonify(status="failed", event_id=event_id, message="stored; processing failed, run 'stancedesk replay'"), 202
-    store.mark_event(event_id, "processed")
     return jsonify(status="processed", event_id=event_id, changes=changes)

@@ -130,6 +130,9 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
             self._conn.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: a commit survives a crash of the process (what the journal guards against);
+            # only an OS crash or power cut can lose the last commits, never corrupt the database
+            self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA busy_timeout=10000")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._migrate()
