@@ -170,6 +170,35 @@ def replay_cli(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if summary.failed else 0
 
 
+def stats_cli(args: argparse.Namespace, settings: Settings) -> int:
+    from plugin.collector import reviewed_annotations
+    from plugin.stats import agreement, correction_stats
+    from plugin.store import open_store
+
+    reviewed = reviewed_annotations(open_store(settings.home), project_id=args.project)
+    print(f"{len(reviewed)} reviewed annotations in the store ({settings.home})")
+    for version, s in sorted(correction_stats(reviewed).items()):
+        a, c = s.actor_prf(), s.claim_prf()
+        print(f"\nmodel {version}: {s.annotations} annotations started from its predictions")
+        print(f"  actors  kept {s.actors['kept']}, relabelled {s.actors['relabelled']}, added {s.actors['added']}, "
+              f"removed {s.actors['removed']}  -> pre-annotator P {a.precision:.3f} R {a.recall:.3f}")
+        print(f"  claims  kept {s.claims['kept']}, added {s.claims['added']}, removed {s.claims['removed']}  "
+              f"-> P {c.precision:.3f} R {c.recall:.3f}")
+        print(f"  stances changed {s.stance_changed}, speaker links changed {s.speaker_changed} (on kept claims)")
+    agree = agreement(reviewed)
+    if agree.tasks:
+        kappa = "n/a" if agree.stance_kappa is None else f"{agree.stance_kappa:.3f}"
+        print(f"\nagreement on {agree.tasks} tasks ({agree.pairs} annotator pairs): "
+              + ", ".join(f"{k} {v:.3f}" for k, v in agree.f1.items()) + f", stance kappa {kappa}")
+        for d in agree.disagreements[: args.show]:
+            print(f"  task {d.task_id} {d.layer:11} annotators {d.annotators[0]}/{d.annotators[1]}: {d.detail}")
+        if len(agree.disagreements) > args.show:
+            print(f"  ... {len(agree.disagreements) - args.show} more disagreements (--show N)")
+    else:
+        print("\nno task has annotations from two annotators yet: no agreement to measure")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stancedesk", description="News articles to checked actors, claims, speakers and stance.")
     parser.add_argument("--version", action="version", version=f"stancedesk {__version__}")
@@ -222,6 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("replay", help="reprocess journaled webhook events that failed or were never processed")
     r.set_defaults(func=replay_cli)
+
+    t = sub.add_parser("stats", help="what annotators changed per model version, and inter-annotator agreement")
+    t.add_argument("--project", type=int, help="Label Studio project id (default: all)")
+    t.add_argument("--show", type=int, default=20, help="disagreements to list (default 20)")
+    t.set_defaults(func=stats_cli)
     return parser
 
 

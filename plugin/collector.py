@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from plugin.labelstudio.events import ParsedEvent, parse_event
 from plugin.labelstudio.tasks import annotated_from_result
+from plugin.stats import Reviewed
 from plugin.store import Store
 from plugin.store import corrections
 
@@ -71,3 +72,22 @@ def replay(store: Store, *, statuses: tuple[str, ...] = ("failed", "received")) 
             continue
         replayed += 1
     return ReplaySummary(replayed, failed, dict(changes))
+
+
+def reviewed_annotations(store: Store, *, project_id: int | None = None) -> list[Reviewed]:
+    """The current, not cancelled human annotations as records, each with the prediction it started from."""
+    out = []
+    with store.reading() as conn:
+        anns = corrections.current_annotations(conn, project_id=project_id)
+        texts = {a.task_id: corrections.task_text(conn, a.task_id) for a in anns}
+    for a in anns:
+        text = texts.get(a.task_id)
+        if a.was_cancelled or text is None:
+            continue
+        human = annotated_from_result(text, a.result, doc_id=f"task {a.task_id}", problems=[])
+        predicted = None
+        if a.prediction_result is not None:
+            predicted = annotated_from_result(text, a.prediction_result, doc_id=f"task {a.task_id}", problems=[],
+                                              model_version=a.prediction_model_version)
+        out.append(Reviewed(a.id, a.task_id, a.completed_by, a.prediction_model_version, human, predicted))
+    return out

@@ -62,3 +62,23 @@ def webhook():
         store.mark_event(event_id, "failed", f"{type(e).__name__}: {e}")
         return jsonify(status="failed", event_id=event_id, message="stored; processing failed, run 'stancedesk replay'"), 202
     return jsonify(status="processed", event_id=event_id, changes=changes)
+
+
+@bp.get("/stats")
+def stats():
+    """What annotators changed per model version, and their agreement (JSON)."""
+    from dataclasses import asdict
+
+    from plugin.collector import reviewed_annotations
+    from plugin.stats import agreement, correction_stats
+
+    check_secret()
+    project = request.args.get("project", type=int)
+    reviewed = reviewed_annotations(current_app.extensions["stancedesk"].store, project_id=project)
+    agree = agreement(reviewed)
+    return jsonify(
+        reviewed=len(reviewed),
+        by_model_version={v: s.as_dict() for v, s in correction_stats(reviewed).items()},
+        agreement={"tasks": agree.tasks, "pairs": agree.pairs, "f1": agree.f1, "stance_kappa": agree.stance_kappa,
+                   "disagreements": [asdict(d) for d in agree.disagreements]},
+    )
