@@ -224,3 +224,74 @@ def test_sync_of_an_unknown_project_names_it(label_studio, tmp_path):
 
     with pytest.raises(LabelStudioError, match=r"no project titled 'nope-nope'"):
         sync(open_store(tmp_path), url=label_studio.url, token=label_studio.credentials.token, project="nope-nope")
+
+
+def test_a_collector_killed_mid_burst_loses_nothing_after_restart_and_sync(label_studio, ls_client, seed_tasks, tmp_path,
+                                                                           webhook_secret):
+    """`stancedesk serve` is SIGKILLed while annotators keep saving; after a restart, replay and sync,
+    the store holds exactly what Label Studio holds."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from plugin.collector import replay
+    from plugin.labelstudio.local import free_port
+    from plugin.store import corrections, open_store
+    from plugin.sync import sync
+
+    home, port = tmp_path / "home", free_port()
+    env = {**os.environ, "STANCEDESK_HOME": str(home), "STANCEDESK_WEBHOOK_SECRET": webhook_secret}
+
+    def start():
+        proc = subprocess.Popen([sys.executable, "-m", "plugin.cli", "serve", "--port", str(port)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    return proc
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise AssertionError("stancedesk serve did not start")
+
+    server = start()
+    try:
+        summary = _push(label_studio, seed_tasks, "rt-crash", webhook_url=f"http://127.0.0.1:{port}/webhook",
+                        webhook_secret=webhook_secret)
+        tasks = list(ls_client.tasks.list(project=summary.project_id))
+        results = {t["data"]["doc_id"]: t["predictions"][0]["result"] for t in seed_tasks}
+        made = []
+
+        def annotate_burst():
+            for round_ in range(6):
+                for t in tasks:
+                    made.append(ls_client.annotations.create(id=t.id, result=results[t.data["doc_id"]][: 3 + round_],
+                                                             was_cancelled=False, ground_truth=False).id)
+
+        burst = threading.Thread(target=annotate_burst)
+        burst.start()
+        time.sleep(0.5)
+        os.killpg(server.pid, signal.SIGKILL)  # mid-burst: deliveries made while it is down are lost for good
+        server.wait(10)
+        burst.join()
+        server = start()
+        store = open_store(home)
+        replay(store)
+        with store.reading() as conn:
+            before_sync = len(corrections.current_annotations(conn, project_id=summary.project_id))
+        assert before_sync < len(made), "the kill did not interrupt the burst: the scenario was not exercised"
+        sync(store, url=label_studio.url, token=label_studio.credentials.token, project="rt-crash")
+        in_ls = {}
+        for t in ls_client.tasks.list(project=summary.project_id, fields="all"):
+            for a in t.annotations or []:
+                a = a if isinstance(a, dict) else a.model_dump()
+                in_ls[a["id"]] = a["result"]
+        with store.reading() as conn:
+            in_store = {a.id: a.result for a in corrections.current_annotations(conn, project_id=summary.project_id)}
+        assert len(made) == 6 * len(tasks)
+        assert in_store == in_ls
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(10)
