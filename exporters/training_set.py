@@ -17,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -29,6 +27,7 @@ from spacy.util import filter_spans
 
 from exporters.dedup import cluster_documents
 from plugin.errors import StancedeskError
+from plugin.fileio import write_bytes_atomic
 from plugin.records import AnnotatedArticle
 
 log = logging.getLogger(__name__)
@@ -52,17 +51,6 @@ class TrainingSetReport:
     misaligned: int = 0
     misaligned_example: str | None = None
     files: list[str] = field(default_factory=list)
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _split(items: Sequence[AnnotatedArticle], dev_share: float) -> tuple[set[str], int]:
@@ -186,9 +174,9 @@ def write_training_set(items: Sequence[AnnotatedArticle], out_dir: str | Path, *
         log.warning("%d entity spans do not align with spaCy tokens and were expanded to token boundaries; e.g. %s",
                     report.misaligned, report.misaligned_example)
     for split in ("train", "dev"):
-        _atomic_write_bytes(out / f"{split}.spacy", bins[split].to_bytes())
-        _atomic_write_bytes(out / f"{split}.jsonl", ("\n".join(lines[split]) + ("\n" if lines[split] else "")).encode())
-    _atomic_write_bytes(out / "config.cfg", fine_tune_config(str(base_model), nlp).encode())
+        write_bytes_atomic(out / f"{split}.spacy", bins[split].to_bytes())
+        write_bytes_atomic(out / f"{split}.jsonl", ("\n".join(lines[split]) + ("\n" if lines[split] else "")).encode())
+    write_bytes_atomic(out / "config.cfg", fine_tune_config(str(base_model), nlp).encode())
     report.files = ["train.spacy", "dev.spacy", "train.jsonl", "dev.jsonl", "config.cfg", "report.json"]
-    _atomic_write_bytes(out / "report.json", json.dumps(report.__dict__, indent=2).encode())
+    write_bytes_atomic(out / "report.json", json.dumps(report.__dict__, indent=2).encode())
     return report

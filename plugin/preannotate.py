@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
@@ -13,6 +11,7 @@ from spacy.language import Language
 
 from plugin.articles import read_articles
 from plugin.errors import InputError
+from plugin.fileio import write_bytes_atomic
 from plugin.identity import unify_names
 from plugin.labelstudio.tasks import check_task, to_task
 from plugin.pipeline import build_pipeline, model_version
@@ -93,13 +92,5 @@ def preannotate(inputs: Sequence[str | Path], output: str | Path, *, model: str 
 
 
 def write_json_atomic(path: Path, data) -> None:
-    """Write JSON to a temp file in the target directory, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write JSON whole or not at all (temp file beside it, then rename)."""
+    write_bytes_atomic(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))

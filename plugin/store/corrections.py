@@ -189,3 +189,12 @@ def live_ids(conn, project_id: int) -> tuple[set[int], set[int]]:
     tasks = {r[0] for r in conn.execute("SELECT id FROM tasks WHERE project_id = ? AND deleted_at IS NULL", (project_id,))}
     anns = {r[0] for r in conn.execute("SELECT id FROM annotations WHERE project_id = ? AND deleted_at IS NULL", (project_id,))}
     return tasks, anns
+
+
+def live_tasks(conn, *, project_id: int | None = None) -> list[tuple[int, dict]]:
+    """(task id, data) of every task not deleted, optionally of one project."""
+    sql, args = "SELECT id, data FROM tasks WHERE deleted_at IS NULL", []
+    if project_id is not None:
+        sql += " AND project_id = ?"
+        args.append(project_id)
+    return [(r[0], json.loads(r[1])) for r in conn.execute(sql + " ORDER BY id", args)]
