@@ -18,7 +18,7 @@ from typing import Sequence
 from docx import Document
 from docx.shared import Inches
 
-from exporters.dedup import same_claim
+from exporters.dedup import group_claims
 from plugin.errors import StancedeskError
 from plugin.fileio import atomic_path
 from plugin.records import AnnotatedArticle, Claim
@@ -64,22 +64,18 @@ def _source_name(item: AnnotatedArticle) -> str:
 
 def merge_claims(items: Sequence[AnnotatedArticle], machine_ids: frozenset[str] = frozenset()) -> list[ClaimEntry]:
     """Claims of all articles, one entry per (speaker, near-identical words), with every source that carried it."""
-    by_speaker: dict[str | None, list[ClaimEntry]] = defaultdict(list)
-    exact: dict[tuple[str | None, str], ClaimEntry] = {}
-    for item in items:
-        source = _source_name(item)
-        for c in item.claims:
-            key = (c.speaker, " ".join(c.text.lower().split()))
-            entry = exact.get(key)
-            if entry is None:
-                entry = next((e for e in by_speaker[c.speaker] if same_claim(e.text, c.text)), None)
-            if entry is None:
-                entry = ClaimEntry(c.speaker, c.text, c.kind, c.stance, machine=item.article.doc_id in machine_ids)
-                by_speaker[c.speaker].append(entry)
-            exact[key] = entry
+    flat = [(item, c) for item in items for c in item.claims]
+    groups = group_claims([c.text for _, c in flat], keys=[c.speaker for _, c in flat])
+    entries = []
+    for group in groups:
+        item, first = flat[group[0]]
+        entry = ClaimEntry(first.speaker, first.text, first.kind, first.stance, machine=item.article.doc_id in machine_ids)
+        for n in group:
+            source = _source_name(flat[n][0])
             if source not in entry.sources:
                 entry.sources.append(source)
-    return [e for entries in by_speaker.values() for e in entries]
+        entries.append(entry)
+    return entries
 
 
 def _bottom_line(entries: list[ClaimEntry], target: str) -> list[str]:
@@ -133,6 +129,23 @@ def _chart(entries: list[ClaimEntry], top: int = 10) -> bytes | None:
     fig.savefig(buf, format="png")
     plt.close(fig)
     return buf.getvalue()
+
+
+def _bullet_adder(doc):
+    """``add(text)`` appends a paragraph in the List Bullet style.
+
+    python-docx resolves a style name by scanning every style on each call
+    (quadratic on a long briefing); the style id is resolved once here and set
+    on each paragraph's properties, the same markup ``style=`` writes.
+    """
+    style_id = doc.styles["List Bullet"].style_id
+
+    def add(text: str):
+        paragraph = doc.add_paragraph(text)
+        paragraph._p.get_or_add_pPr().style = style_id
+        return paragraph
+
+    return add
 
 
 def _table(doc, header: list[str], rows: list[list[str]]):
@@ -201,6 +214,7 @@ def write_briefing(items: Sequence[AnnotatedArticle], output: str | Path, info: 
            [[n, str(mentions[n]), str(sum(stance_by[n].values()))] + [str(stance_by[n][s]) for s in STANCES]
             + [str(len(sources_of[n]))] for n in names])
 
+    bullet = _bullet_adder(doc)
     doc.add_heading("Claims by actor", level=1)
     grouped: dict[str | None, list[ClaimEntry]] = defaultdict(list)
     for e in entries:
@@ -210,7 +224,7 @@ def write_briefing(items: Sequence[AnnotatedArticle], output: str | Path, info: 
         for e in grouped[speaker]:
             said = f"\u201c{e.text}\u201d" if e.kind == "direct" else f"Reported: {e.text}"
             tag = " [machine]" if e.machine else ""
-            doc.add_paragraph(f"{said} \u2014 {e.stance}; carried by {', '.join(e.sources)}{tag}", style="List Bullet")
+            bullet(f"{said} \u2014 {e.stance}; carried by {', '.join(e.sources)}{tag}")
 
     doc.add_heading("Sources", level=1)
     _table(doc, ["Outlet", "Date", "Title"],

@@ -9,8 +9,9 @@ sources).
 
 from __future__ import annotations
 
+import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Mapping, Sequence
 
 _WORD = re.compile(r"\w+")
@@ -77,14 +78,40 @@ def same_claim(a: str, b: str, *, threshold: float = CLAIM_THRESHOLD) -> bool:
     return len(wa & wb) / len(wa | wb) >= threshold
 
 
-def group_claims(texts: Sequence[str], *, threshold: float = CLAIM_THRESHOLD) -> list[list[int]]:
-    """Indices of ``texts`` grouped by ``same_claim`` (first come, first group)."""
+def group_claims(texts: Sequence[str], *, keys: Sequence[object] | None = None,
+                 threshold: float = CLAIM_THRESHOLD) -> list[list[int]]:
+    """Indices of ``texts`` grouped by ``same_claim`` with the group's first text (first come, first group).
+
+    Only texts with equal ``keys`` (e.g. the speaker) can group. Candidates are
+    found by prefix filtering (two word sets with Jaccard >= t share one of
+    their rarest |x| - ceil(t|x|) + 1 words), so thousands of claims group in
+    well under a second instead of comparing every pair.
+    """
+    keys = list(keys) if keys is not None else [None] * len(texts)
+    words = [set(_words(t)) for t in texts]
+    freq: Counter = Counter(w for ws in words for w in ws)
+    index: dict[tuple[object, str], list[int]] = defaultdict(list)  # (key, prefix word) -> group ids
     groups: list[list[int]] = []
-    for n, text in enumerate(texts):
-        for g in groups:
-            if same_claim(texts[g[0]], text, threshold=threshold):
-                g.append(n)
+    for n, ws in enumerate(words):
+        ordered = sorted(ws, key=lambda w: (freq[w], w))
+        prefix = ordered[: len(ordered) - math.ceil(threshold * len(ordered)) + 1] if ordered else []
+        found = None
+        seen: set[int] = set()
+        for w in prefix:
+            for g in index.get((keys[n], w), ()):
+                if g in seen:
+                    continue
+                seen.add(g)
+                if same_claim(texts[groups[g][0]], texts[n], threshold=threshold):
+                    found = g
+                    break
+            if found is not None:
                 break
-        else:
-            groups.append([n])
+        if found is None:
+            found = len(groups)
+            groups.append([])
+            first = sorted(ws, key=lambda w: (freq[w], w))
+            for w in first[: len(first) - math.ceil(threshold * len(first)) + 1]:
+                index[(keys[n], w)].append(found)
+        groups[found].append(n)
     return groups
