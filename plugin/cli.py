@@ -200,14 +200,11 @@ def stats_cli(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def export_training_cli(args: argparse.Namespace, settings: Settings) -> int:
-    from exporters.training_set import write_training_set
-    from plugin.collector import reviewed_annotations
+    from plugin.exports import export_training
     from plugin.store import open_store
 
-    reviewed = reviewed_annotations(open_store(settings.home), project_id=args.project)
-    latest = {r.task_id: r.human for r in reviewed}  # one annotation per task: the latest
-    report = write_training_set(list(latest.values()), args.output, base_model=args.base or settings.model,
-                                dev_share=args.dev_share)
+    report = export_training(open_store(settings.home), args.output, base_model=args.base or settings.model,
+                             project_id=args.project, dev_share=args.dev_share)
     print(f"wrote {args.output}: {report.train_documents} train / {report.dev_documents} dev documents "
           f"({report.clusters} story clusters), {report.entities} human entities + {report.rehearsal_entities} "
           f"rehearsed from the base model, {report.claims} claims")
@@ -218,51 +215,13 @@ def export_training_cli(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def export_briefing_cli(args: argparse.Namespace, settings: Settings) -> int:
-    from types import MappingProxyType
+    from plugin.exports import export_briefing
+    from plugin.store import open_store
 
-    from exporters.briefing import BriefingInfo, write_briefing
-    from plugin.collector import reviewed_annotations
-    from plugin.pipeline.language import read_stance_config
-    from plugin.records import Article
-    from plugin.stats import agreement
-    from plugin.store import corrections, open_store
-
-    store = open_store(settings.home)
-    reviewed = reviewed_annotations(store, project_id=args.project)
-    items = {r.task_id: r.human for r in reviewed}  # the latest annotation of each task
-    with store.reading() as conn:
-        tasks = corrections.live_tasks(conn, project_id=args.project)
-    machine: set[str] = set()
-    if args.include_unreviewed:
-        from plugin.preannotate import make_tasks
-        from plugin.pipeline import build_pipeline
-
-        todo = [Article(str(d.get("doc_id") or f"task-{tid}"), d["text"],
-                        MappingProxyType({k: v for k, v in d.items() if k not in ("text", "doc_id")}))
-                for tid, d in tasks if tid not in items and isinstance(d.get("text"), str)]
-        if todo:
-            for n, item in enumerate(make_tasks(build_pipeline(settings.model), todo)):
-                items[-1 - n] = item
-                machine.add(item.article.doc_id)
-
-    def in_period(item) -> bool:
-        day = str(item.article.meta.get("date") or "")
-        return (not args.since or (day and day >= args.since)) and (not args.until or (day and day <= args.until))
-
-    chosen = [i for i in items.values() if in_period(i)]
-    agree = agreement(reviewed)
-    info = BriefingInfo(
-        target=read_stance_config(args.config)["target"],
-        title=args.title,
-        period=(args.since, args.until),
-        model_versions=tuple(sorted({r.model_version for r in reviewed if r.model_version})),
-        annotators=len({r.annotator for r in reviewed if r.annotator is not None}),
-        agreement=(f"on {agree.tasks} doubly annotated tasks: claims F1 {agree.f1['claims']:.2f}, "
-                   f"stance kappa {agree.stance_kappa}") if agree.tasks else None,
-        reviewed_share=(len([i for i in chosen if i.article.doc_id not in machine]) / len(chosen)) if chosen else 0.0,
-    )
-    path = write_briefing(chosen, args.output, info, machine_ids=frozenset(machine))
-    print(f"wrote {path}: {len(chosen)} articles ({len(machine)} unreviewed, marked as machine output)")
+    summary = export_briefing(open_store(settings.home), args.output, model=settings.model, project_id=args.project,
+                              since=args.since, until=args.until, include_unreviewed=args.include_unreviewed,
+                              title=args.title, stance_config=args.config)
+    print(f"wrote {summary.path}: {summary.articles} articles ({summary.unreviewed} unreviewed, marked as machine output)")
     return 0
 
 

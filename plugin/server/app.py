@@ -53,10 +53,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     predictor = Predictor(settings.model, stance_config=Path(stance_config) if stance_config else None, nlp=nlp)
     app.extensions["stancedesk"] = ServerState(settings, predictor)
 
-    from plugin.server import mlbackend, webhook
+    from plugin.server import exports, mlbackend, webhook
 
     app.register_blueprint(mlbackend.bp)
     app.register_blueprint(webhook.bp)
+    app.register_blueprint(exports.bp)
 
     @app.errorhandler(HTTPException)
     def json_error(e: HTTPException):

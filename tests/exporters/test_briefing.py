@@ -130,3 +130,22 @@ def test_export_briefing_cli_on_an_empty_store(tmp_path, monkeypatch, capsys):
     assert main(["export", "briefing", "-o", str(tmp_path / "b.docx")]) == 2
     assert capsys.readouterr().err.startswith("stancedesk: error: no annotated articles to brief on")
     assert not (tmp_path / "b.docx").exists()
+
+
+@pytest.mark.model
+def test_export_endpoints(client, seed_items, webhook_secret):
+    import io
+    import zipfile
+
+    auth = {"X-Stancedesk-Secret": webhook_secret}
+    assert client.get("/exports/briefing.docx").status_code == 401
+    r = client.get("/exports/briefing.docx", headers=auth)
+    assert r.status_code == 404 and "no annotated articles" in r.get_json()["message"]
+    _deliver(client, webhook_secret, seed_items)
+    r = client.get("/exports/briefing.docx", headers=auth)
+    assert r.status_code == 200
+    assert _texts(Document(io.BytesIO(r.data)), "Heading 1")[0] == "Bottom line up front"
+    r = client.get("/exports/training.zip", headers=auth)
+    assert r.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(r.data)).namelist()
+    assert {"train.spacy", "dev.spacy", "config.cfg", "report.json"} <= set(names)

@@ -1,0 +1,78 @@
+"""Exports from the store: gather the human-corrected records, then call the exporters.
+
+Shared by the CLI (`stancedesk export ...`) and the server (`GET /exports/...`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from exporters.briefing import BriefingInfo, write_briefing
+from exporters.training_set import TrainingSetReport, write_training_set
+from plugin.collector import reviewed_annotations
+from plugin.pipeline.language import read_stance_config
+from plugin.records import AnnotatedArticle, Article
+from plugin.stats import agreement
+from plugin.store import Store, corrections
+
+
+@dataclass(frozen=True)
+class BriefingSummary:
+    path: Path
+    articles: int
+    unreviewed: int
+
+
+def latest_per_task(store: Store, *, project_id: int | None = None) -> dict[int, AnnotatedArticle]:
+    """The latest current human annotation of each task, as records."""
+    return {r.task_id: r.human for r in reviewed_annotations(store, project_id=project_id)}
+
+
+def export_training(store: Store, out_dir: Path, *, base_model: str, project_id: int | None = None,
+                    dev_share: float = 0.2) -> TrainingSetReport:
+    items = list(latest_per_task(store, project_id=project_id).values())
+    return write_training_set(items, out_dir, base_model=base_model, dev_share=dev_share)
+
+
+def export_briefing(store: Store, output: Path, *, model: str, project_id: int | None = None, since: str | None = None,
+                    until: str | None = None, include_unreviewed: bool = False, title: str = "stancedesk briefing",
+                    stance_config: Path | None = None, nlp=None) -> BriefingSummary:
+    """Write the briefing for the store's reviewed articles (and, if asked, machine output for the rest)."""
+    reviewed = reviewed_annotations(store, project_id=project_id)
+    items: dict[object, AnnotatedArticle] = {r.task_id: r.human for r in reviewed}
+    machine: set[str] = set()
+    if include_unreviewed:
+        with store.reading() as conn:
+            tasks = corrections.live_tasks(conn, project_id=project_id)
+        todo = [Article(str(d.get("doc_id") or f"task-{tid}"), d["text"],
+                        MappingProxyType({k: v for k, v in d.items() if k not in ("text", "doc_id")}))
+                for tid, d in tasks if tid not in items and isinstance(d.get("text"), str)]
+        if todo:
+            from plugin.pipeline import build_pipeline
+            from plugin.preannotate import make_tasks
+
+            for item in make_tasks(nlp or build_pipeline(model), todo):
+                items[("machine", item.article.doc_id)] = item
+                machine.add(item.article.doc_id)
+
+    def in_period(item: AnnotatedArticle) -> bool:
+        day = str(item.article.meta.get("date") or "")
+        return (not since or (bool(day) and day >= since)) and (not until or (bool(day) and day <= until))
+
+    chosen = [i for i in items.values() if in_period(i)]
+    agree = agreement(reviewed)
+    info = BriefingInfo(
+        target=read_stance_config(stance_config)["target"],
+        title=title,
+        period=(since, until),
+        model_versions=tuple(sorted({r.model_version for r in reviewed if r.model_version})),
+        annotators=len({r.annotator for r in reviewed if r.annotator is not None}),
+        agreement=(f"on {agree.tasks} doubly annotated tasks: claims F1 {agree.f1['claims']:.2f}, "
+                   f"stance kappa {agree.stance_kappa}") if agree.tasks else None,
+        reviewed_share=(sum(1 for i in chosen if i.article.doc_id not in machine) / len(chosen)) if chosen else 0.0,
+    )
+    used_machine = frozenset(m for m in machine if any(i.article.doc_id == m for i in chosen))
+    path = write_briefing(chosen, output, info, machine_ids=used_machine)
+    return BriefingSummary(path, len(chosen), len(used_machine))

@@ -1,0 +1,63 @@
+"""GET /exports/briefing.docx and GET /exports/training.zip (authenticated)."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+from flask import Blueprint, current_app, request, send_file
+from werkzeug.exceptions import NotFound
+
+from plugin.errors import StancedeskError
+from plugin.server.webhook import check_secret
+
+bp = Blueprint("exports", __name__, url_prefix="/exports")
+
+
+@bp.before_request
+def authenticate():
+    check_secret()
+
+
+def _state():
+    return current_app.extensions["stancedesk"]
+
+
+@bp.get("/briefing.docx")
+def briefing():
+    from plugin.exports import export_briefing
+
+    state = _state()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "briefing.docx"
+        try:
+            export_briefing(state.store, path, model=state.settings.model, project_id=request.args.get("project", type=int),
+                            since=request.args.get("since"), until=request.args.get("until"),
+                            include_unreviewed=request.args.get("include_unreviewed") in ("1", "true", "yes"),
+                            nlp=state.predictor.nlp if request.args.get("include_unreviewed") else None)
+        except StancedeskError as e:
+            raise NotFound(str(e)) from e
+        data = path.read_bytes()
+    return send_file(io.BytesIO(data), download_name="briefing.docx", as_attachment=True,
+                     mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+@bp.get("/training.zip")
+def training():
+    from plugin.exports import export_training
+
+    state = _state()
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            export_training(state.store, Path(tmp), base_model=state.settings.model,
+                            project_id=request.args.get("project", type=int))
+        except StancedeskError as e:
+            raise NotFound(str(e)) from e
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for f in sorted(Path(tmp).iterdir()):
+                z.write(f, f.name)
+    buf.seek(0)
+    return send_file(buf, download_name="training.zip", as_attachment=True, mimetype="application/zip")
