@@ -12,6 +12,7 @@ from types import MappingProxyType
 from exporters.briefing import BriefingInfo, write_briefing
 from exporters.training_set import TrainingSetReport, write_training_set
 from plugin.collector import reviewed_annotations
+from plugin.identity import unify_names
 from plugin.pipeline.language import read_stance_config
 from plugin.records import AnnotatedArticle, Article
 from plugin.stats import agreement
@@ -61,7 +62,7 @@ def export_briefing(store: Store, output: Path, *, model: str, project_id: int |
         day = str(item.article.meta.get("date") or "")
         return (not since or (bool(day) and day >= since)) and (not until or (bool(day) and day <= until))
 
-    chosen = [i for i in items.values() if in_period(i)]
+    chosen = unify_names([i for i in items.values() if in_period(i)])  # "Putin" counts toward "Vladimir Putin"
     agree = agreement(reviewed)
     info = BriefingInfo(
         target=read_stance_config(stance_config)["target"],
