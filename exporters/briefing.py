@@ -21,7 +21,7 @@ from docx.shared import Inches
 from exporters.dedup import group_claims
 from plugin.errors import StancedeskError
 from plugin.fileio import atomic_path
-from plugin.records import AnnotatedArticle, Claim
+from plugin.records import AnnotatedArticle
 
 STANCES = ("support", "oppose", "neutral")
 _VERB = {"support": "supports", "oppose": "opposes", "neutral": "takes no side on"}

@@ -11,8 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from plugin.collector import process_event
-from plugin.errors import LabelStudioError
-from plugin.labelstudio.client import _translated, connect
+from plugin.labelstudio.client import connect, project_tasks, resolve_project
 from plugin.labelstudio.events import ParsedEvent, parse_annotation, parse_task
 from plugin.store import Store
 from plugin.store import corrections
@@ -27,38 +26,16 @@ class SyncSummary:
     changes: dict[str, int]
 
 
-def _as_dict(obj) -> dict:
-    if isinstance(obj, dict):
-        return obj
-    for method in ("model_dump", "dict"):
-        if hasattr(obj, method):
-            return getattr(obj, method)()
-    raise LabelStudioError(f"unexpected object from Label Studio: {type(obj).__name__}")
-
-
-def resolve_project(ls, url: str, project: str) -> tuple[int, str]:
-    """A project by id (digits) or by exact title."""
-    with _translated(url, f"looking up project {project!r}"):
-        if project.isdigit():
-            p = ls.projects.get(id=int(project))
-            return int(p.id), p.title
-        for p in ls.projects.list(title=project):
-            if p.title == project:
-                return int(p.id), p.title
-    raise LabelStudioError(f"no project titled {project!r} in Label Studio at {url}; give its exact title or its id")
-
-
 def sync(store: Store, *, url: str, token: str, project: str) -> SyncSummary:
     """Pull every task and annotation of ``project`` and reconcile the store; returns what changed."""
     ls = connect(url, token)
     project_id, title = resolve_project(ls, url, project)
     tasks, annotations = [], []
-    with _translated(url, f"reading the tasks of project {project_id}"):
-        for raw in ls.tasks.list(project=project_id, fields="all"):
-            task = _as_dict(raw)
-            tasks.append(parse_task(task, f"task {task.get('id')}", project_id))
-            for ann in task.get("annotations") or []:
-                annotations.append(parse_annotation(_as_dict(ann), f"annotation of task {task.get('id')}", project_id, task["id"]))
+    for task in project_tasks(ls, url, project_id):
+        tasks.append(parse_task(task, f"task {task.get('id')}", project_id))
+        for ann in task.get("annotations") or []:
+            ann = ann if isinstance(ann, dict) else dict(ann)
+            annotations.append(parse_annotation(ann, f"annotation of task {task.get('id')}", project_id, task["id"]))
     changes: Counter = Counter()
     changes.update(process_event(store, ParsedEvent("SYNC", project_id, tasks=tuple(tasks), annotations=tuple(annotations)),
                                  event_id=None))

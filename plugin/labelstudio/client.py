@@ -218,3 +218,30 @@ def connect_ml_backend(ls: LabelStudio, url: str, project_id: int, backend_url: 
                 return "unchanged"
         ls.ml.create(url=backend_url, project=project_id, title=ML_BACKEND_TITLE, is_interactive=True, **auth)
     return "created"
+
+
+def _as_dict(obj) -> dict:
+    if isinstance(obj, dict):
+        return obj
+    for method in ("model_dump", "dict"):
+        if hasattr(obj, method):
+            return getattr(obj, method)()
+    raise LabelStudioError(f"unexpected object from Label Studio: {type(obj).__name__}")
+
+
+def resolve_project(ls: LabelStudio, url: str, project: str) -> tuple[int, str]:
+    """A project by id (digits) or by exact title: (id, title)."""
+    with _translated(url, f"looking up project {project!r}"):
+        if project.isdigit():
+            p = ls.projects.get(id=int(project))
+            return int(p.id), p.title
+        for p in ls.projects.list(title=project):
+            if p.title == project:
+                return int(p.id), p.title
+    raise LabelStudioError(f"no project titled {project!r} in Label Studio at {url}; give its exact title or its id")
+
+
+def project_tasks(ls: LabelStudio, url: str, project_id: int) -> list[dict]:
+    """Every task of a project as plain dicts, annotations included."""
+    with _translated(url, f"reading the tasks of project {project_id}"):
+        return [_as_dict(t) for t in ls.tasks.list(project=project_id, fields="all")]

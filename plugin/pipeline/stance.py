@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from plugin.pipeline import extensions
 from plugin.pipeline import language
