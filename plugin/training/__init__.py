@@ -1,0 +1,1 @@
+"""Retraining the NER from corrections, measuring it, and promoting it when it is better."""

