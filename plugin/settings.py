@@ -24,6 +24,7 @@ class Settings:
     label_studio_token: str | None = None
     webhook_secret: str | None = None
     model: str = DEFAULT_MODEL
+    model_pinned: bool = False  # STANCEDESK_MODEL was set: never switch to a promoted model
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -35,6 +36,7 @@ class Settings:
             label_studio_token=env.get(ENV_LABEL_STUDIO_TOKEN) or None,
             webhook_secret=env.get(ENV_WEBHOOK_SECRET) or None,
             model=env.get(ENV_MODEL) or _promoted(home) or DEFAULT_MODEL,
+            model_pinned=bool(env.get(ENV_MODEL)),
         )
 
 

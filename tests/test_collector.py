@@ -136,11 +136,20 @@ def test_tasks_created_and_deleted(client, app):
     assert current(app)[0].deleted  # the annotations of a deleted task go with it
 
 
-@pytest.mark.parametrize("action", ["START_TRAINING", "PROJECT_UPDATED"])
-def test_recorded_only_actions(client, app, action):
-    r = post(client, {"action": action, "project": PROJECT})
+def test_project_updated_is_recorded(client, app):
+    r = post(client, {"action": "PROJECT_UPDATED", "project": PROJECT})
     assert r.status_code == 200 and r.get_json()["status"] == "processed"
-    assert [e.action for e in store_of(app).events()] == [action]
+    assert [e.action for e in store_of(app).events()] == ["PROJECT_UPDATED"]
+
+
+def test_start_training_answers_at_once_and_journals_the_outcome(client, app):
+    r = post(client, {"action": "START_TRAINING", "project": PROJECT})
+    assert r.status_code == 200 and r.get_json()["training"] == "started"
+    app.extensions["stancedesk"].trainer.join(60)
+    events = list(store_of(app).events())
+    assert [e.action for e in events] == ["START_TRAINING", "TRAINING_FINISHED"]
+    outcome = events[1].payload
+    assert outcome["promoted"] is False and "no human-corrected annotations" in outcome["reason"]
 
 
 def test_unknown_actions_are_ignored_but_journaled(client, app):

@@ -36,6 +36,7 @@ def test_overrides():
         label_studio_token="token-123",
         webhook_secret="s3cret",
         model="/models/ner-v2",
+        model_pinned=True,
     )
 
 
@@ -59,7 +60,7 @@ def test_reads_the_process_environment_when_given_none(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("STANCEDESK_MODEL", "my_model")
 
-    assert Settings.from_env() == Settings(model="my_model")
+    assert Settings.from_env() == Settings(model="my_model", model_pinned=True)
 
 
 def test_settings_are_frozen():

@@ -24,6 +24,9 @@ class ServerState:
         self.predictor = predictor
         self._store: Store | None = None
         self._lock = threading.Lock()
+        from plugin.training.background import Trainer
+
+        self.trainer = Trainer(self)
 
     @property
     def store(self) -> Store:
@@ -50,7 +53,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     nlp = config.pop("nlp", None)
     stance_config = config.pop("stance_config", None)
     app.config.update(config)
-    predictor = Predictor(settings.model, stance_config=Path(stance_config) if stance_config else None, nlp=nlp)
+    predictor = Predictor(settings.model, stance_config=Path(stance_config) if stance_config else None, nlp=nlp,
+                          registry_home=None if settings.model_pinned or nlp is not None else settings.home)
     app.extensions["stancedesk"] = ServerState(settings, predictor)
 
     from plugin.server import exports, mlbackend, webhook

@@ -40,6 +40,7 @@ def health():
 def setup():
     _json_body()
     try:
+        _state().predictor.refresh()
         version = _state().predictor.model_version
     except StancedeskError as e:
         raise BadRequest(str(e)) from e
@@ -56,5 +57,6 @@ def predict():
         data = task.get("data") if isinstance(task, dict) else None
         if not isinstance(data, dict) or not isinstance(data.get("text"), str):
             raise BadRequest(f"tasks[{n}] has no data.text string")
+    _state().predictor.refresh()
     results = _state().predictor.predict(tasks)
     return jsonify(results=results, model_version=_state().predictor.model_version)

@@ -18,11 +18,26 @@ from plugin.records import Article
 class Predictor:
     """Pre-annotates Label Studio task data with the stancedesk pipeline."""
 
-    def __init__(self, model: str | Path, *, stance_config: Path | None = None, nlp: Language | None = None):
+    def __init__(self, model: str | Path, *, stance_config: Path | None = None, nlp: Language | None = None,
+                 registry_home: Path | None = None):
         self.model = model
         self.stance_config = stance_config
         self._nlp = nlp
         self._lock = threading.Lock()
+        self.registry_home = registry_home  # follow the promoted model of this home (None: keep ``model``)
+
+    def refresh(self) -> None:
+        """Switch to the promoted model if it changed since it was loaded (a retrain promoted a new one)."""
+        if self.registry_home is None:
+            return
+        from plugin.pipeline import DEFAULT_MODEL
+        from plugin.training.registry import promoted_path
+
+        promoted = promoted_path(self.registry_home)
+        wanted = str(promoted) if promoted is not None else DEFAULT_MODEL
+        if str(self.model) != wanted:
+            with self._lock:
+                self.model, self._nlp = wanted, None
 
     @property
     def nlp(self) -> Language:

@@ -61,6 +61,9 @@ def webhook():
         log.exception("event %s (%s) failed; replay it with 'stancedesk replay'", event_id, parsed.action)
         store.mark_event(event_id, "failed", f"{type(e).__name__}: {e}")
         return jsonify(status="failed", event_id=event_id, message="stored; processing failed, run 'stancedesk replay'"), 202
+    if parsed.action == "START_TRAINING":  # Label Studio's train button: retrain in the background
+        started = current_app.extensions["stancedesk"].trainer.start()
+        return jsonify(status="processed", event_id=event_id, training="started" if started else "already running")
     return jsonify(status="processed", event_id=event_id, changes=changes)
 
 

@@ -90,3 +90,19 @@ def test_a_damaged_registry_says_how_to_recover(tmp_path):
     (tmp_path / "models" / "promoted.json").write_text("{")
     with pytest.raises(ConfigError, match=r"is damaged .*delete it to go back to the base model"):
         registry.promoted_path(tmp_path)
+
+
+@pytest.mark.model
+def test_the_server_picks_up_a_promoted_model_on_setup(trained, tmp_path, webhook_secret):
+    from plugin.server import create_app
+
+    app = create_app({"settings": Settings(home=tmp_path, webhook_secret=webhook_secret)})
+    client = app.test_client()
+    auth = {"X-Stancedesk-Secret": webhook_secret}
+    before = client.post("/setup", json={}, headers=auth).get_json()["model_version"]
+    assert "+ft" not in before
+    registry.promote(tmp_path, trained.model_dir)
+    after = client.post("/setup", json={}, headers=auth).get_json()["model_version"]
+    assert after.endswith(trained.metrics["model_version"])
+    registry.use_base(tmp_path)
+    assert client.post("/setup", json={}, headers=auth).get_json()["model_version"] == before
