@@ -213,7 +213,7 @@ def connect_ml_backend(ls: LabelStudio, url: str, project_id: int, backend_url: 
         for backend in ls.ml.list(project=project_id):
             if (backend.url or "").rstrip("/") == backend_url:
                 if secret and getattr(backend, "auth_method", None) != "BASIC_AUTH":
-                    ls.ml.update(id=backend.id, url=backend_url, **auth)
+                    ls.ml.update(id=backend.id, url=backend_url, project=project_id, **auth)
                     return "updated"
                 return "unchanged"
         ls.ml.create(url=backend_url, project=project_id, title=ML_BACKEND_TITLE, is_interactive=True, **auth)

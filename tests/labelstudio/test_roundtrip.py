@@ -295,3 +295,4 @@ def test_a_collector_killed_mid_burst_loses_nothing_after_restart_and_sync(label
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)
+
