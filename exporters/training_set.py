@@ -124,6 +124,10 @@ def fine_tune_config(base_model: str, nlp) -> str:
     cfg["training"]["frozen_components"] = [n for n in nlp.component_names if n != "ner"]
     cfg["training"]["annotating_components"] = []
     cfg["training"]["max_epochs"] = 15
+    # gentler than the base model's own training: on 20 corrected dev-set articles this halved forgetting
+    # (9.6 -> 5.4 F1 points) and raised held-out actor F1 (benchmarks/learning_curve.py)
+    cfg["training"]["optimizer"]["learn_rate"] = 0.0005
+    cfg["training"]["dropout"] = 0.3
     cfg["training"]["max_steps"] = 0
     cfg["training"]["patience"] = 600
     cfg["training"]["eval_frequency"] = 50
