@@ -15,7 +15,6 @@ texts are read in place, never copied.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time

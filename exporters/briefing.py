@@ -21,9 +21,8 @@ from docx.shared import Inches
 from exporters.dedup import group_claims
 from plugin.errors import StancedeskError
 from plugin.fileio import atomic_path
-from plugin.records import AnnotatedArticle
+from plugin.records import STANCES, AnnotatedArticle
 
-STANCES = ("support", "oppose", "neutral")
 _VERB = {"support": "supports", "oppose": "opposes", "neutral": "takes no side on"}
 TABLE_STYLE = "Light Grid Accent 1"
 

@@ -29,13 +29,6 @@ def shingles(text: str, n: int = SHINGLE) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + n]) for i in range(max(0, len(words) - n + 1))} or ({tuple(words)} if words else set())
 
 
-def containment(a: set, b: set) -> float:
-    """|a ∩ b| / min(|a|, |b|): 1.0 when one text is (nearly) inside the other."""
-    if not a or not b:
-        return 0.0
-    return len(a & b) / min(len(a), len(b))
-
-
 def cluster_documents(texts: Mapping[str, str], *, threshold: float = DOC_THRESHOLD) -> list[list[str]]:
     """Group document ids whose texts share at least ``threshold`` of their shingles (transitively).
 

@@ -28,11 +28,10 @@ from spacy.util import filter_spans
 from exporters.dedup import cluster_documents
 from plugin.errors import StancedeskError
 from plugin.fileio import write_bytes_atomic
-from plugin.records import AnnotatedArticle
+from plugin.records import ACTOR_LABELS, AnnotatedArticle
 
 log = logging.getLogger(__name__)
 
-ACTOR_LABELS = ("PERSON", "ORG", "GPE")
 
 
 class ExportError(StancedeskError):

@@ -13,10 +13,8 @@ from types import MappingProxyType
 
 from plugin.errors import GoldError, TaskError
 from plugin.labelstudio.tasks import annotated_from_task
-from plugin.records import Actor, AnnotatedArticle, Article, Claim
+from plugin.records import ACTOR_LABELS, STANCES, Actor, AnnotatedArticle, Article, Claim
 
-STANCES = ("support", "oppose", "neutral")
-ACTOR_LABELS = ("PERSON", "ORG", "GPE")
 CLAIM_IOU = 0.5
 
 

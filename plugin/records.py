@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
+ACTOR_LABELS = ("PERSON", "ORG", "GPE")  # the actor layer of the annotation scheme
+STANCES = ("support", "oppose", "neutral")
+
 
 @dataclass(frozen=True)
 class Article:

@@ -16,9 +16,6 @@ from typing import Sequence
 from plugin.evaluate import PRF, STANCES, match_claims
 from plugin.records import AnnotatedArticle
 
-LAYERS = ("actors", "claims", "attribution", "stance")
-
-
 @dataclass(frozen=True)
 class Reviewed:
     """One current human annotation, with the prediction it started from (None when there was none)."""

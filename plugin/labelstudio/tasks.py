@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Iterable, Mapping
 
 from plugin.errors import TaskError
-from plugin.records import Actor, AnnotatedArticle, Article, Claim
+from plugin.records import ACTOR_LABELS, STANCES, Actor, AnnotatedArticle, Article, Claim  # noqa: F401  (STANCES: the config's choices)
 
 TO_NAME = "text"
 ACTOR_FROM = "actor"
@@ -19,8 +19,6 @@ CLAIM_FROM = "claim"
 STANCE_FROM = "stance"
 CLAIM_LABEL = "CLAIM"
 RELATION_LABEL = "said"
-ACTOR_LABELS = ("PERSON", "ORG", "GPE")
-STANCES = ("support", "oppose", "neutral")
 _META_CANONICAL = "canonical: "
 _META_KIND = "kind: "
 _META_SPEAKER = "speaker: "

@@ -18,8 +18,8 @@ from spacy.util import filter_spans
 
 from plugin.pipeline import extensions
 from plugin.pipeline import language
+from plugin.records import ACTOR_LABELS
 
-ACTOR_LABELS = ("PERSON", "ORG", "GPE")
 _POSSESSIVE = {"'s", "\u2019s", "'", "\u2019"}
 _BAD_CHARS = ("@", "http", "www.", "pic.twitter")
 _SPLITTERS = {"/", "|", "via"}

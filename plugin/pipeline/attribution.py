@@ -18,8 +18,9 @@ from spacy.tokens import Doc, Span, Token
 
 from plugin.pipeline import extensions
 from plugin.pipeline import language
+from plugin.records import ACTOR_LABELS
 
-_ACTOR_LABELS = ("PERSON", "ORG", "GPE")
+_ACTOR_LABELS = ACTOR_LABELS
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
 _CLIMB_DEPS = ("advcl", "xcomp", "conj", "pcomp", "acl")
 

@@ -18,13 +18,14 @@ from spacy.tokens import Doc, Span, Token
 
 from plugin.pipeline import extensions
 from plugin.pipeline import language
+from plugin.records import ACTOR_LABELS
 from plugin.pipeline.quotes import DOUBLE_MARKS, Quote, find_quotes
 
 _SUBJECTS = ("nsubj", "nsubjpass")
 _CLAUSE_DEPS = ("ccomp",)
 _EDGE_TRIM = set(DOUBLE_MARKS) | {"\u2018", "\u2019", ",", ";", ":", ".", "\u2014", "\u2013", "-", "(", ")"}
 _KEEP_FINAL = {".", "?", "!", "\u2026"}
-_ACTOR_LABELS = ("PERSON", "ORG", "GPE")
+_ACTOR_LABELS = ACTOR_LABELS
 
 
 @dataclass
@@ -35,7 +36,6 @@ class Candidate:
     cue: int | None = None  # token index of the reporting verb
     speaker_span: tuple[int, int] | None = None  # set when the construction names the speaker
     speaker_token: int | None = None  # the noun phrase naming the speaker ("according to him")
-    quote: Quote | None = None
     from_object: bool = False  # a speech act's noun-phrase object ("called the talks 'useful'")
 
 
@@ -84,7 +84,6 @@ class ClaimFinder:
             q.start, q.end, "direct",
             cue=cue.i if cue is not None else None,
             speaker_span=colon_speaker if cue is None else None,
-            quote=q,
         )
 
     def _is_reporting(self, tok: Token, *, with_clause: bool = False) -> bool:

@@ -25,7 +25,6 @@ def _load_json(name: str) -> dict:
 class SpeechData:
     reporting_verbs: frozenset[str]
     complement_only: frozenset[str]
-    not_a_position: frozenset[str]
     object_claim_verbs: dict[str, frozenset[str]]
     min_words_free_quote: int
     aside_markers: frozenset[str]
@@ -42,7 +41,6 @@ def speech() -> SpeechData:
     return SpeechData(
         reporting_verbs=frozenset(raw["reporting_verbs"]),
         complement_only=frozenset(raw["complement_only_verbs"]),
-        not_a_position=frozenset(raw["not_a_position"]),
         object_claim_verbs=obj,
         min_words_free_quote=int(raw["min_words_free_quote"]),
         aside_markers=frozenset(raw["aside_markers"]),
@@ -59,7 +57,6 @@ class RoleData:
     person_roles: frozenset[str]
     anonymous_roles: frozenset[str]
     person_pronouns: frozenset[str]
-    group_pronouns: frozenset[str]
     group_nouns: dict[str, str]  # noun -> the label of the actor it refers back to
 
 
@@ -72,7 +69,6 @@ def roles() -> RoleData:
         person_roles=frozenset(raw["person_roles"]),
         anonymous_roles=frozenset(raw["anonymous_roles"]),
         person_pronouns=frozenset(raw["pronouns"]["person"]),
-        group_pronouns=frozenset(raw["pronouns"]["group"]),
         group_nouns={n: label for label, nouns in raw["group_nouns"].items() if not label.startswith("_") for n in nouns},
     )
 

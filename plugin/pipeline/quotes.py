@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 DOUBLE_MARKS = "\"\u201c\u201d\u201e\u00ab\u00bb"
 OPEN_LEANING = "\u201c\u201e\u00ab"
-CLOSE_LEANING = "\u201d\u00bb"
 SINGLE_OPEN = "\u2018"
 SINGLE_CLOSE = "\u2019"
 _OPEN_CONTEXT = " \t\n([{\u2014\u2013-/:"

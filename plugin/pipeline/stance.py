@@ -20,8 +20,8 @@ from spacy.tokens import Doc
 
 from plugin.pipeline import extensions
 from plugin.pipeline import language
+from plugin.records import STANCES
 
-STANCES = ("support", "oppose", "neutral")
 _DENIAL_LEMMAS = {"deny"}
 
 

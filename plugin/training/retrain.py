@@ -30,7 +30,7 @@ from spacy.tokens import DocBin
 from plugin.errors import StancedeskError
 from plugin.fileio import write_bytes_atomic
 
-ACTOR_LABELS = ("PERSON", "ORG", "GPE")
+from plugin.records import ACTOR_LABELS
 FORGETTING_LIMIT = 2.0  # F1 points
 
 
