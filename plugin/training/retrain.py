@@ -8,9 +8,12 @@ labels annotators do not correct (pseudo-rehearsal).
 ``metrics.json`` holds:
 - ``before`` / ``after``: precision, recall and F1 per actor label on the dev
   split, against the human annotations;
-- ``forgetting``: on the same held-out texts, the new model's labels that
-  annotators do not correct (DATE, NORP, ...) scored against the base model's
-  predictions; a drop of more than 2 F1 points means the model forgot;
+- ``forgetting``: the new model's labels that annotators do not correct (DATE,
+  NORP, ...) scored against the base model's predictions on texts it was not
+  trained on: the dev split, where the regions annotators marked as actors are
+  left out (a base NORP turned into the annotators' GPE is a correction, not
+  forgetting), and ``heldout.spacy``, unannotated store texts kept out of
+  training; a drop of more than 2 F1 points means the model forgot;
 - ``verdict``: promoted, or why not.
 """
 
@@ -25,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import spacy
+import plugin.pipeline  # noqa: F401  (registers the stancedesk components a retrained pipeline holds)
 from spacy.tokens import DocBin
 
 from plugin.errors import StancedeskError
@@ -70,8 +74,15 @@ def _ents(nlp, texts: list[str], labels=None) -> list[set]:
             for doc in nlp.pipe(texts)]
 
 
-def measure(base_nlp, new_nlp, dev_docs) -> dict:
-    """Before/after actor scores against the human dev annotations, and the forgetting check."""
+def _outside(spans: set, regions: set) -> set:
+    return {s for s in spans if not any(s[0] < r[1] and r[0] < s[1] for r in regions)}
+
+
+def measure(base_nlp, new_nlp, dev_docs, heldout_docs=(), other_labels=None) -> dict:
+    """Before/after actor scores against the human dev annotations, and the forgetting check.
+
+    ``other_labels`` are the labels annotators do not correct (default: the base NER's labels but actors).
+    """
     texts = [d.text for d in dev_docs]
     gold = []
     for d in dev_docs:
@@ -80,10 +91,14 @@ def measure(base_nlp, new_nlp, dev_docs) -> dict:
                      if e.label_ in ACTOR_LABELS and (e.start_char, e.end_char) not in rehearsed})
     before = _score(_ents(base_nlp, texts, ACTOR_LABELS), gold, ACTOR_LABELS)
     after = _score(_ents(new_nlp, texts, ACTOR_LABELS), gold, ACTOR_LABELS)
-    other = sorted(set(base_nlp.get_pipe("ner").labels) - set(ACTOR_LABELS))
-    reference = _ents(base_nlp, texts, other)
-    forgetting = _score(_ents(new_nlp, texts, other), reference, other)
+    other = sorted(other_labels or set(base_nlp.get_pipe("ner").labels) - set(ACTOR_LABELS))
+    texts += [d.text for d in heldout_docs]
+    marked = gold + [set()] * len(heldout_docs)  # human actor regions: no forgetting counted there
+    reference = [_outside(r, m) for r, m in zip(_ents(base_nlp, texts, other), marked)]
+    predicted = [_outside(p, m) for p, m in zip(_ents(new_nlp, texts, other), marked)]
+    forgetting = _score(predicted, reference, other)
     forgetting["drop"] = round(100.0 - forgetting["micro"]["f1"], 2) if forgetting["micro"]["gold"] else 0.0
+    forgetting["texts"] = len(texts)
     return {"before": before, "after": after, "forgetting": forgetting}
 
 
@@ -95,6 +110,10 @@ def verdict(before_f1: float, after_f1: float, forgetting_drop: float) -> tuple[
         return False, (f"it forgets: the labels annotators do not correct lost {forgetting_drop} F1 points "
                        f"(limit {FORGETTING_LIMIT})")
     return True, f"actor F1 on dev {before_f1} -> {after_f1}, forgetting {forgetting_drop} F1 points"
+
+
+def _human_documents(path: Path, vocab) -> int:
+    return sum(1 for d in DocBin().from_disk(path).get_docs(vocab) if not d.user_data.get("stancedesk", {}).get("rehearsal"))
 
 
 def _data_hash(data_dir: Path) -> str:
@@ -127,14 +146,17 @@ def retrain(data_dir: Path, output: Path, *, base_model: str, max_epochs: int = 
         })
         trained = Path(tmp) / "model-best"
         new_nlp = spacy.load(trained)
-        metrics = measure(base_nlp, new_nlp, dev_docs)
+        heldout = data_dir / "heldout.spacy"
+        heldout_docs = list(DocBin().from_disk(heldout).get_docs(base_nlp.vocab)) if heldout.is_file() else []
+        metrics = measure(base_nlp, new_nlp, dev_docs, heldout_docs)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
         new_nlp.meta["version"] = f"{base_nlp.meta.get('version', '0')}+ft{stamp}"
         new_nlp.meta["description"] = f"stancedesk: {base_model} NER fine-tuned on corrections (data {_data_hash(data_dir)})"
         promote, reason = verdict(metrics["before"]["micro"]["f1"], metrics["after"]["micro"]["f1"], metrics["forgetting"]["drop"])
         metrics.update(base_model=str(base_model), model_version=new_nlp.meta["version"], data_hash=_data_hash(data_dir),
                        trained_at=stamp, verdict="promoted" if promote else "not promoted", reason=reason,
-                       train_documents=len(DocBin().from_disk(data_dir / "train.spacy")), dev_documents=len(dev_docs))
+                       train_documents=_human_documents(data_dir / "train.spacy", base_nlp.vocab), dev_documents=len(dev_docs),
+                       heldout_documents=len(heldout_docs))
         if output.exists():
             shutil.rmtree(output)
         new_nlp.to_disk(output)

