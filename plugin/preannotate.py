@@ -14,7 +14,7 @@ from plugin.errors import InputError
 from plugin.fileio import write_bytes_atomic
 from plugin.identity import unify_names
 from plugin.labelstudio.tasks import check_task, to_task
-from plugin.pipeline import build_pipeline, model_version
+from plugin.pipeline import DEFAULT_MODEL, build_pipeline, model_version
 from plugin.pipeline.convert import doc_to_annotated
 from plugin.records import AnnotatedArticle, Article
 
@@ -49,7 +49,7 @@ class PreannotateSummary:
 
 
 def preannotate(inputs: Sequence[str | Path], output: str | Path, *, model: str | Path | None = None,
-                stance_config: Path | None = None, n_process: int = 1,
+                stance_config: Path | None = None, stance_model: str | None = None, n_process: int = 1,
                 progress: Callable[[int, int], None] | None = None, nlp: Language | None = None) -> PreannotateSummary:
     """Pre-annotate input files and write a JSON list of Label Studio tasks to ``output``.
 
@@ -61,6 +61,7 @@ def preannotate(inputs: Sequence[str | Path], output: str | Path, *, model: str 
         output: the tasks JSON file to write.
         model: spaCy pipeline name or path (default: the packaged small English model).
         stance_config: stance config TOML (default: the packaged one).
+        stance_model: "auto", "rules" or a stance model directory (default: the model's own, else "auto").
         n_process: worker processes for ``nlp.pipe``.
         progress: called as ``progress(done, total)`` after each article.
         nlp: an already-built stancedesk pipeline to use instead of loading ``model``.
@@ -70,7 +71,7 @@ def preannotate(inputs: Sequence[str | Path], output: str | Path, *, model: str 
         raise InputError(f"output {output} is a directory; give a file name such as {output / 'tasks.json'}")
     articles = list(read_articles(inputs))
     if nlp is None:
-        nlp = build_pipeline(model, stance_config=stance_config) if model else build_pipeline(stance_config=stance_config)
+        nlp = build_pipeline(model or DEFAULT_MODEL, stance_config=stance_config, stance_model=stance_model)
     annotated = []
     for n, item in enumerate(make_tasks(nlp, articles, n_process=n_process), start=1):
         annotated.append(item)

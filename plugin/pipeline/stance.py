@@ -1,5 +1,14 @@
 """stancedesk_stance: support / oppose / neutral toward the configured target, with a confidence.
 
+The main path is a trained classifier (``stance_model``): the packaged
+bootstrap model, trained on the shared dev set, or one retrained from the
+annotators' corrections. It reads the speaker, the claim and the verdict of
+the cue rules below, and gives per-class probabilities; the winning class's
+probability is the confidence shown in Label Studio. The rules alone are the
+fallback: when the classifier's target is not the configured one (another
+story starts from the rules until corrections train a model for it), when no
+model is installed, or with ``model="rules"``.
+
 Transparent rules over cue lists from the stance config (``data/stance.toml``
 or the user's ``--config``): fixed cues count for their side whoever speaks;
 position cues count for the speaker's side (a proponent's warning supports the
@@ -18,16 +27,21 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from plugin.errors import ModelError
 from plugin.pipeline import extensions
 from plugin.pipeline import language
+from plugin.pipeline import stance_model
 from plugin.records import STANCES
 
 _DENIAL_LEMMAS = {"deny"}
 
 
-@Language.factory("stancedesk_stance", default_config={"config_path": None})
-def make_stance(nlp: Language, name: str, config_path: str | None) -> "StanceRules":
-    return StanceRules(language.read_stance_config(Path(config_path) if config_path else None))
+@Language.factory("stancedesk_stance", default_config={"config_path": None, "model": "auto"})
+def make_stance(nlp: Language, name: str, config_path: str | None, model: str = "auto") -> "StanceRules":
+    """``model``: "auto" (the bootstrap model when its target is the configured one), "rules", or a directory."""
+    component = StanceRules(language.read_stance_config(Path(config_path) if config_path else None))
+    component.use_model(model)
+    return component
 
 
 def _cue_regex(cues: list[str]) -> re.Pattern | None:
@@ -42,7 +56,39 @@ def _cue_regex(cues: list[str]) -> re.Pattern | None:
 
 class StanceRules:
     def __init__(self, config: dict):
+        self.classifier: stance_model.StanceClassifier | None = None
+        self.model_spec = "rules"
         self.configure(config)
+
+    def use_model(self, spec: str | Path | None, *, strict: bool = True) -> None:
+        """Choose the classifier: "auto", "rules", or a stance model directory.
+
+        A model trained for another target is an error when asked for by name (``strict``), else the rules.
+        """
+        spec = str(spec or "auto")
+        self.classifier, self.model_spec = None, "rules"
+        if spec == "rules":
+            return
+        if spec == "auto":
+            path = stance_model.bootstrap_path()
+            if path is None:
+                return
+            classifier = stance_model.load_classifier(path)
+            if classifier.target != self.target:  # another story: rules until corrections train a model for it
+                return
+        else:
+            classifier = stance_model.load_classifier(Path(spec))
+            if classifier.target != self.target and not strict:
+                return
+            if classifier.target != self.target:
+                raise ModelError(f"stance model {spec} was trained for target {classifier.target!r}, but the stance "
+                                 f"config's target is {self.target!r}; retrain on this project's corrections or "
+                                 "use --stance-model rules")
+        self.classifier, self.model_spec = classifier, spec
+
+    @property
+    def kind(self) -> str:
+        return self.classifier.kind if self.classifier else "rules"
 
     def configure(self, config: dict) -> None:
         self.config = config
@@ -54,12 +100,20 @@ class StanceRules:
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.stance_target = self.target
-        for claim in extensions.claims(doc):
+        claims = extensions.claims(doc)
+        rules = []
+        for claim in claims:
             cue = doc[claim._.cue] if claim._.cue is not None else None
             denial = cue is not None and cue.lemma_.lower() in _DENIAL_LEMMAS
-            stance, score = self.predict(claim.text, claim._.speaker, denial=denial)
-            claim._.stance = stance
-            claim._.stance_score = score
+            rules.append(self.predict(claim.text, claim._.speaker, denial=denial))
+        if self.classifier is not None and claims:
+            inputs = [stance_model.classifier_input(c._.speaker, c.text, *r) for c, r in zip(claims, rules)]
+            for claim, (stance, score, probs) in zip(claims, self.classifier.predict(inputs)):
+                claim._.stance, claim._.stance_score = stance, score
+                claim._.stance_probs = {k: round(v, 3) for k, v in probs.items()}
+        else:
+            for claim, (stance, score) in zip(claims, rules):
+                claim._.stance, claim._.stance_score = stance, score
         return doc
 
     def side(self, speaker: str | None) -> str | None:
@@ -105,7 +159,11 @@ class StanceRules:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         (path / "stance.json").write_text(json.dumps(self.config, indent=2, ensure_ascii=False), encoding="utf-8")
+        if self.classifier is not None:
+            self.classifier.save(path / "model")
 
     def from_disk(self, path, *, exclude=tuple()):
-        self.configure(json.loads((Path(path) / "stance.json").read_text(encoding="utf-8")))
+        path = Path(path)
+        self.configure(json.loads((path / "stance.json").read_text(encoding="utf-8")))
+        self.use_model(path / "model" if (path / "model" / "meta.json").is_file() else "rules", strict=False)
         return self

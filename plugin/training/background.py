@@ -51,7 +51,8 @@ class Trainer:
         try:
             with tempfile.TemporaryDirectory() as tmp:
                 export_training(store, Path(tmp) / "data", base_model=settings.model)
-                result = retrain(Path(tmp) / "data", output, base_model=settings.model)
+                result = retrain(Path(tmp) / "data", output, base_model=settings.model,
+                                 stance_config=self.state.predictor.stance_config)
             outcome.update(promoted=result.promote, reason=result.reason, model_version=result.metrics["model_version"])
             if result.promote:
                 registry.promote(settings.home, result.model_dir)

@@ -34,7 +34,10 @@ from spacy.tokens import DocBin
 from plugin.errors import StancedeskError
 from plugin.fileio import write_bytes_atomic
 
+from plugin.pipeline.stance_model import STANCE_MODEL_DIR
 from plugin.records import ACTOR_LABELS
+from plugin.training.stance import retrain_stance
+
 FORGETTING_LIMIT = 2.0  # F1 points
 
 
@@ -123,8 +126,13 @@ def _data_hash(data_dir: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def retrain(data_dir: Path, output: Path, *, base_model: str, max_epochs: int = 15) -> RetrainResult:
-    """Train on ``data_dir`` (an exported training set), write the model and metrics.json to ``output``."""
+def retrain(data_dir: Path, output: Path, *, base_model: str, max_epochs: int = 15,
+            stance_config: Path | None = None) -> RetrainResult:
+    """Train on ``data_dir`` (an exported training set), write the model and metrics.json to ``output``.
+
+    The NER and the stance classifier both learn from the corrections; the stance model the output
+    carries is the retrained one if it is not worse than the current one, else the current one.
+    """
     data_dir, output = Path(data_dir), Path(output)
     for name in ("train.spacy", "dev.spacy", "config.cfg"):
         if not (data_dir / name).is_file():
@@ -157,8 +165,12 @@ def retrain(data_dir: Path, output: Path, *, base_model: str, max_epochs: int = 
                        trained_at=stamp, verdict="promoted" if promote else "not promoted", reason=reason,
                        train_documents=_human_documents(data_dir / "train.spacy", base_nlp.vocab), dev_documents=len(dev_docs),
                        heldout_documents=len(heldout_docs))
+        stance = retrain_stance(data_dir, base_model, stance_config=stance_config)
+        metrics["stance"] = stance.metrics
         if output.exists():
             shutil.rmtree(output)
         new_nlp.to_disk(output)
+        if stance.classifier is not None:
+            stance.classifier.save(output / STANCE_MODEL_DIR)
     write_bytes_atomic(output / "metrics.json", json.dumps(metrics, indent=2).encode())
     return RetrainResult(output, metrics, promote, reason)

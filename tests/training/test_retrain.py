@@ -115,7 +115,7 @@ def test_the_server_picks_up_a_promoted_model_on_setup(trained, tmp_path, webhoo
     assert "+ft" not in before
     registry.promote(tmp_path, trained.model_dir)
     after = client.post("/setup", json={}, headers=auth).get_json()["model_version"]
-    assert after.endswith(trained.metrics["model_version"])
+    assert trained.metrics["model_version"] in after
     registry.use_base(tmp_path)
     assert client.post("/setup", json={}, headers=auth).get_json()["model_version"] == before
 

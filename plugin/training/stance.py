@@ -1,0 +1,97 @@
+"""Retrain the stance classifier from the corrected claims of an exported training set.
+
+The current stance model (the one the base pipeline would use: its own, the
+bootstrap model, or the cue rules) is the starting point and the bar: a
+trained classifier is fitted further on the train split's claims (warm
+start), a rules-only setup gets a new classifier, and both are scored on the
+dev split's claims (gold spans and speakers). The new one replaces the current
+one only if its macro-F1 is not lower; otherwise the current one is kept.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from plugin.pipeline import language
+from plugin.pipeline.stance import StanceRules
+from plugin.pipeline.stance_model import (STANCE_MODEL_DIR, StanceClassifier, bootstrap_path, classifier_input,
+                                          embeddings_available, load_classifier, new_classifier)
+from plugin.records import STANCES
+
+
+@dataclass
+class StanceOutcome:
+    classifier: StanceClassifier | None  # what the new model carries (None: the cue rules)
+    metrics: dict
+
+
+def _claims(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    return [c for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+            for c in json.loads(line).get("claims", []) if c.get("stance") in STANCES]
+
+
+def stance_scores(pairs: list[tuple[str, str]]) -> dict:
+    """Per class P/R/F1, macro-F1, accuracy and the confusion matrix (rows gold, columns predicted)."""
+    out: dict = {"per_class": {}, "confusion": {g: {p: 0 for p in STANCES} for g in STANCES}}
+    for p, g in pairs:
+        out["confusion"][g][p] += 1
+    f1s = []
+    for s in STANCES:
+        tp = out["confusion"][s][s]
+        pred = sum(out["confusion"][g][s] for g in STANCES)
+        gold = sum(out["confusion"][s].values())
+        prec, rec = (tp / pred if pred else 0.0), (tp / gold if gold else 0.0)
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        out["per_class"][s] = {"p": round(prec, 3), "r": round(rec, 3), "f1": round(f1, 3), "gold": gold, "pred": pred}
+        if gold or pred:
+            f1s.append(f1)
+    out["macro_f1"] = round(sum(f1s) / len(f1s), 4) if f1s else 0.0
+    out["accuracy"] = round(sum(p == g for p, g in pairs) / len(pairs), 4) if pairs else 0.0
+    out["claims"] = len(pairs)
+    return out
+
+
+def current_classifier(base_model: str, rules: StanceRules) -> tuple[StanceClassifier | None, Path | None]:
+    """The classifier the base pipeline would use for this target and its directory, or (None, None): the rules."""
+    inside = Path(str(base_model)) / STANCE_MODEL_DIR
+    path = inside if (inside / "meta.json").is_file() else bootstrap_path()
+    rules.use_model(str(path) if path else "rules", strict=False)
+    return (rules.classifier, path) if rules.classifier else (None, None)
+
+
+def retrain_stance(data_dir: Path, base_model: str, *, stance_config: Path | None = None) -> StanceOutcome:
+    rules = StanceRules(language.read_stance_config(stance_config))
+    current, current_path = current_classifier(base_model, rules)
+    train, dev = _claims(Path(data_dir) / "train.jsonl"), _claims(Path(data_dir) / "dev.jsonl")
+    current_name = current.kind if current else "rules"
+    metrics = {"target": rules.target, "current_model": current_name, "train_claims": len(train), "dev_claims": len(dev)}
+    if not train or not dev:
+        metrics.update(verdict="kept current", reason=f"not enough corrected claims ({len(train)} train, {len(dev)} dev)")
+        return StanceOutcome(current, metrics)
+
+    def inputs(claims):
+        return [classifier_input(c["speaker"], c["text"], *rules.predict(c["text"], c["speaker"])) for c in claims]
+
+    def score(model, claims):
+        predicted = [p[0] for p in model.predict(inputs(claims))] if model else \
+            [rules.predict(c["text"], c["speaker"])[0] for c in claims]
+        return stance_scores(list(zip(predicted, [c["stance"] for c in claims])))
+
+    before = score(current, dev)
+    if current is not None:  # warm start: a fresh copy of the current model, fitted further
+        candidate = load_classifier(current_path)
+    else:
+        candidate = new_classifier("embeddings" if embeddings_available() else "bow", rules.target)
+    candidate.fit(inputs(train), [c["stance"] for c in train])
+    after = score(candidate, dev)
+    better = after["macro_f1"] >= before["macro_f1"]
+    metrics.update(before=before, after=after, new_model=candidate.kind,
+                   verdict="replaced" if better else "kept current",
+                   reason=(f"stance macro-F1 on dev {before['macro_f1']} ({current_name}) -> {after['macro_f1']} "
+                           f"({candidate.kind})" + ("" if better else ": worse, the current stance model is kept")))
+    return StanceOutcome(candidate if better else current, metrics)
+

