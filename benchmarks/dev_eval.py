@@ -1,6 +1,12 @@
 """Quality on the shared dev set: pre-annotate it and score it, as ``stancedesk evaluate`` does.
 
     python benchmarks/dev_eval.py [--gold ../shared/devset/dev_gold.jsonl] [--model NAME_OR_PATH] [--config stance.toml]
+                                  [--stance-model rules|auto|DIR]
+
+Stance defaults to the cue rules here: the packaged bootstrap stance model was
+trained on this very dev set, so its score here would flatter it. For the
+trained stance model end to end, use ``benchmarks/stance_models.py end-to-end``
+(cross-validated: each fold scored by a model trained on the others).
 
 The dev texts are read where they are, never copied into the repo.
 """
@@ -25,13 +31,15 @@ def main() -> None:
     parser.add_argument("--gold", type=Path, default=REPO.parent / "shared" / "devset" / "dev_gold.jsonl")
     parser.add_argument("--model", default=None)
     parser.add_argument("--config", type=Path, default=None)
+    parser.add_argument("--stance-model", default="rules", help="rules (default), auto, or a stance model directory")
     args = parser.parse_args()
     if not args.gold.is_file():
         sys.exit(f"dev set not found at {args.gold}; pass --gold PATH")
     with tempfile.TemporaryDirectory() as tmp:
         tasks = Path(tmp) / "dev_tasks.json"
         t0 = time.perf_counter()
-        summary = preannotate([args.gold], tasks, model=args.model, stance_config=args.config)
+        summary = preannotate([args.gold], tasks, model=args.model, stance_config=args.config,
+                              stance_model=args.stance_model)
         print(f"pre-annotated {summary.articles} documents in {time.perf_counter() - t0:.1f} s ({summary.model_version})")
         cli_main(["evaluate", "--gold", str(args.gold), str(tasks)])
 

@@ -1,6 +1,6 @@
 """Pre-annotation speed: stancedesk against bare ``nlp.pipe`` with the same model, in the same run.
 
-    python benchmarks/speed.py [--articles 2000] [--model NAME_OR_PATH] [--n-process 1] [INPUT ...]
+    python benchmarks/speed.py [--articles 2000] [--model NAME_OR_PATH] [--stance-model rules|auto|DIR] [--n-process 1] [INPUT ...]
 
 Prints words/second for both and their ratio (target >= 0.80). The input
 articles (default: seeds/) are repeated until --articles is reached. The
@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--n-process", type=int, default=1)
+    parser.add_argument("--stance-model", default=None, help="auto, rules or a directory (default: as preannotate)")
     parser.add_argument("--batch-size", type=int, default=16)
     args = parser.parse_args()
 
@@ -49,7 +50,7 @@ def main() -> None:
         pass
     bare_s = time.perf_counter() - t0
 
-    nlp = build_pipeline(args.model)
+    nlp = build_pipeline(args.model, stance_model=args.stance_model)
     t0 = time.perf_counter()
     annotated = list(make_tasks(nlp, articles, batch_size=args.batch_size, n_process=args.n_process))
     tasks = [to_task(item) for item in unify_names(annotated)]
