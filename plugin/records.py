@@ -42,6 +42,8 @@ class Claim:
     speaker_span: tuple[int, int] | None
     stance: str
     confidence: float = 1.0
+    # per-class probabilities from a trained stance model, ((stance, p), ...); None from the rules or a human
+    stance_probs: tuple[tuple[str, float], ...] | None = None
 
 
 @dataclass(frozen=True)

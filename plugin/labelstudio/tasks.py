@@ -22,6 +22,7 @@ RELATION_LABEL = "said"
 _META_CANONICAL = "canonical: "
 _META_KIND = "kind: "
 _META_SPEAKER = "speaker: "
+_META_STANCE_P = "stance p: "
 _QUOTE_MARKS = "\"\u201c\u201d\u201e\u00ab\u00bb\u2018\u2019"
 
 
@@ -39,6 +40,8 @@ def entity_region(actor: Actor, region_id: str) -> dict:
 
 def claim_region(claim: Claim, region_id: str) -> dict:
     notes = [_META_KIND + claim.kind, _META_SPEAKER + (claim.speaker or "(unattributed)")]
+    if claim.stance_probs:  # the annotator sees how sure the stance model was of each class
+        notes.append(_META_STANCE_P + ", ".join(f"{k} {v:.2f}" for k, v in claim.stance_probs))
     return {
         "id": region_id,
         "from_name": CLAIM_FROM,
@@ -194,6 +197,7 @@ def annotated_from_result(text: str, result: Iterable[Mapping], *, doc_id: str =
                 speaker_span=(speaker_actor.start, speaker_actor.end) if speaker_actor else None,
                 stance=stances.get(rid, "neutral"),
                 confidence=stance_scores.get(rid, 1.0),
+                stance_probs=_stance_probs(_meta_value(r, _META_STANCE_P)),
             )
         )
     article = Article(doc_id=doc_id, text=text, meta=MappingProxyType(dict(meta or {})))
@@ -224,6 +228,17 @@ def _meta_value(region: Mapping, prefix: str) -> str | None:
         if isinstance(note, str) and note.startswith(prefix):
             return note[len(prefix):]
     return None
+
+
+def _stance_probs(note: str | None) -> tuple[tuple[str, float], ...] | None:
+    """"support 0.12, oppose 0.71, neutral 0.17" back to pairs; None when absent or edited beyond reading."""
+    if not note:
+        return None
+    try:
+        pairs = tuple((k, float(v)) for k, v in (part.split() for part in note.split(",")))
+    except ValueError:
+        return None
+    return pairs if all(k in STANCES for k, _ in pairs) else None
 
 
 def _infer_kind(text: str, start: int, end: int) -> str:

@@ -26,6 +26,7 @@ def doc_to_annotated(doc: Doc, article: Article, *, model_version: str) -> Annot
             speaker_span=tuple(c._.speaker_span) if c._.speaker_span else None,
             stance=c._.stance or "neutral",
             confidence=float(c._.stance_score if c._.stance_score is not None else 0.5),
+            stance_probs=tuple((k, float(v)) for k, v in c._.stance_probs.items()) if c._.stance_probs else None,
         )
         for c in extensions.claims(doc)
     )

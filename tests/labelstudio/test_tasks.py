@@ -284,3 +284,20 @@ def test_check_task_refuses_a_region_text_that_differs_from_the_text(item):
 def test_check_task_refuses_a_task_without_text():
     with pytest.raises(TaskError, match=r"task has no data.text string"):
         check_task({"data": {}, "predictions": []})
+
+
+@pytest.mark.parametrize(
+    "probs, note",
+    [
+        ((("support", 0.8), ("oppose", 0.15), ("neutral", 0.05)), "stance p: support 0.80, oppose 0.15, neutral 0.05"),
+        (None, None),  # the rules give no probabilities: no note
+    ],
+    ids=["model", "rules"],
+)
+def test_the_stance_models_probabilities_are_shown_to_the_annotator_and_read_back(item, probs, note):
+    from dataclasses import replace
+
+    item = replace(item, claims=(replace(item.claims[0], stance_probs=probs),) + item.claims[1:])
+    notes = regions(to_task(item), from_name="claim")[0]["meta"]["text"]
+    assert [n for n in notes if n.startswith("stance p: ")] == ([note] if note else [])
+    assert annotated_from_task(to_task(item)).claims == item.claims
