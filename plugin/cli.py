@@ -277,7 +277,8 @@ def models_cli(args: argparse.Namespace, settings: Settings) -> int:
         print(f"no retrained models under {settings.home / 'models'}; the base model {settings.model} is in use")
     for r in rows:
         mark = "*" if r["promoted"] else " "
-        print(f"{mark} {r['name']:24} {r['version'] or '?':28} actor F1 {r['base_actor_f1']} -> {r['actor_f1']}  {r['verdict'] or ''}")
+        print(f"{mark} {r['name']:24} {r['version'] or '?':28} actor F1 {r['base_actor_f1']} -> {r['actor_f1']}  {r['verdict'] or ''}"
+              + (f"; {r['stance']}" if r["stance"] else ""))
     return 0
 
 

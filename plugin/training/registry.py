@@ -36,6 +36,16 @@ def use_base(home: Path) -> None:
     (Path(home) / "models" / PROMOTED_FILE).unlink(missing_ok=True)
 
 
+def _stance_summary(stance: dict) -> str | None:
+    """e.g. "stance embeddings 0.72 -> 0.75 (replaced)" from metrics.json's ``stance`` part."""
+    if not stance:
+        return None
+    if "after" not in stance:
+        return f"stance {stance.get('current_model')} kept ({stance.get('reason')})"
+    return (f"stance {stance['current_model']} {stance['before']['macro_f1']} -> {stance['new_model']} "
+            f"{stance['after']['macro_f1']} ({stance['verdict']})")
+
+
 def list_models(home: Path, extra: list[Path] = ()) -> list[dict]:
     """Model directories under ``$STANCEDESK_HOME/models`` (and ``extra``) with their metrics summary."""
     root = Path(home) / "models"
@@ -49,5 +59,6 @@ def list_models(home: Path, extra: list[Path] = ()) -> list[dict]:
                     "promoted": current is not None and d.resolve() == current.resolve(),
                     "actor_f1": metrics.get("after", {}).get("micro", {}).get("f1"),
                     "base_actor_f1": metrics.get("before", {}).get("micro", {}).get("f1"),
-                    "verdict": metrics.get("verdict")})
+                    "verdict": metrics.get("verdict"),
+                    "stance": _stance_summary(metrics.get("stance") or {})})
     return out

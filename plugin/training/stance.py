@@ -3,7 +3,9 @@
 The current stance model (the one the base pipeline would use: its own, the
 bootstrap model, or the cue rules) is the starting point and the bar: a
 trained classifier is fitted further on the train split's claims (warm
-start), a rules-only setup gets a new classifier, and both are scored on the
+start); where the rules are in use because the target is another story's,
+the bootstrap model's weights are the starting point (its general sense of
+support and oppose), else a new classifier; and both are scored on the
 dev split's claims (gold spans and speakers). The new one replaces the current
 one only if its macro-F1 is not lower; otherwise the current one is kept.
 """
@@ -82,14 +84,22 @@ def retrain_stance(data_dir: Path, base_model: str, *, stance_config: Path | Non
         return stance_scores(list(zip(predicted, [c["stance"] for c in claims])))
 
     before = score(current, dev)
+    started_from = "scratch"
     if current is not None:  # warm start: a fresh copy of the current model, fitted further
         candidate = load_classifier(current_path)
+        started_from = f"current ({current.kind})"
+    elif (general := bootstrap_path()) is not None:
+        # another target: start from the bootstrap model's general sense of support/oppose, pulled toward it
+        candidate = load_classifier(general)
+        candidate.target = rules.target
+        started_from = f"bootstrap ({candidate.meta.get('target')})"
+        candidate.meta = {"started_from": started_from}
     else:
         candidate = new_classifier("embeddings" if embeddings_available() else "bow", rules.target)
     candidate.fit(inputs(train), [c["stance"] for c in train])
     after = score(candidate, dev)
     better = after["macro_f1"] >= before["macro_f1"]
-    metrics.update(before=before, after=after, new_model=candidate.kind,
+    metrics.update(before=before, after=after, new_model=candidate.kind, started_from=started_from,
                    verdict="replaced" if better else "kept current",
                    reason=(f"stance macro-F1 on dev {before['macro_f1']} ({current_name}) -> {after['macro_f1']} "
                            f"({candidate.kind})" + ("" if better else ": worse, the current stance model is kept")))

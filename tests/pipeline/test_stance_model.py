@@ -136,3 +136,19 @@ def test_claims_carry_probabilities_and_the_version_names_the_stance_model(tmp_p
     assert all(c._.stance_score == max(c._.stance_probs.values()) for c in claims)
     assert model_version(nlp).endswith("/stance-bow")
     assert model_version(build_pipeline(stance_model="rules")).endswith("/stance-rules")
+
+
+@pytest.mark.model
+def test_a_saved_pipeline_keeps_its_stance_model(tmp_path):
+    import spacy
+
+    from plugin.pipeline import build_pipeline
+
+    new_classifier("bow", TARGET).fit(*_toy_inputs()).save(tmp_path / "m")
+    nlp = build_pipeline(stance_model=str(tmp_path / "m"))
+    nlp.to_disk(tmp_path / "pipeline")
+    again = spacy.load(tmp_path / "pipeline")
+    assert again.get_pipe("stancedesk_stance").kind == "bow"
+    inputs, _ = _toy_inputs()
+    assert again.get_pipe("stancedesk_stance").classifier.predict(inputs) == \
+        nlp.get_pipe("stancedesk_stance").classifier.predict(inputs)

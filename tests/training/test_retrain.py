@@ -150,3 +150,18 @@ def test_forgetting_is_scored_outside_the_annotators_actor_regions(new_patterns,
     m = measure(base, new, [dev], [heldout], other_labels=("DATE", "NORP"))
     assert m["forgetting"]["drop"] == drop
     assert m["forgetting"]["texts"] == 2
+
+
+@pytest.mark.parametrize(
+    "stance, summary",
+    [
+        ({}, None),
+        ({"current_model": "rules", "reason": "not enough corrected claims (3 train, 0 dev)"},
+         "stance rules kept (not enough corrected claims (3 train, 0 dev))"),
+        ({"current_model": "embeddings", "new_model": "embeddings", "verdict": "replaced",
+          "before": {"macro_f1": 0.7}, "after": {"macro_f1": 0.75}}, "stance embeddings 0.7 -> embeddings 0.75 (replaced)"),
+    ],
+    ids=["none", "kept", "replaced"],
+)
+def test_models_list_summarises_the_stance_outcome(stance, summary):
+    assert registry._stance_summary(stance) == summary

