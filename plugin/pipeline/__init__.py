@@ -66,6 +66,7 @@ def build_pipeline(model: str | Path = DEFAULT_MODEL, *, stance_config: Path | N
         elif stance_config is not None:  # the saved model may be for another target: then the rules
             component.use_model(component.model_spec, strict=False)
         return nlp
+    strict = stance_model is not None  # the model's own stance model gives way to the rules for another target
     if stance_model is None:
         inside = Path(str(model)) / STANCE_MODEL_DIR
         stance_model = str(inside) if (inside / "meta.json").is_file() else "auto"
@@ -79,7 +80,7 @@ def build_pipeline(model: str | Path = DEFAULT_MODEL, *, stance_config: Path | N
     nlp.add_pipe("stancedesk_claims")
     nlp.add_pipe("stancedesk_attribution")
     nlp.add_pipe("stancedesk_stance", config={"config_path": str(stance_config) if stance_config else None,
-                                              "model": str(stance_model)})
+                                              "model": str(stance_model), "strict": strict})
     return nlp
 
 

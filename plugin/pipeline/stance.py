@@ -36,11 +36,13 @@ from plugin.records import STANCES
 _DENIAL_LEMMAS = {"deny"}
 
 
-@Language.factory("stancedesk_stance", default_config={"config_path": None, "model": "auto"})
-def make_stance(nlp: Language, name: str, config_path: str | None, model: str = "auto") -> "StanceRules":
-    """``model``: "auto" (the bootstrap model when its target is the configured one), "rules", or a directory."""
+@Language.factory("stancedesk_stance", default_config={"config_path": None, "model": "auto", "strict": True})
+def make_stance(nlp: Language, name: str, config_path: str | None, model: str = "auto",
+                strict: bool = True) -> "StanceRules":
+    """``model``: "auto" (the bootstrap model when its target is the configured one), "rules", or a directory;
+    ``strict``: a directory trained for another target is an error (else: the rules)."""
     component = StanceRules(language.read_stance_config(Path(config_path) if config_path else None))
-    component.use_model(model)
+    component.use_model(model, strict=strict)
     return component
 
 
