@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.stancedesk-installed
-# The trained stance model's encoder (torch CPU, ~1.5 GB); `make run EXTRAS=` installs without it (cue rules).
+# The trained stance model's encoder (torch CPU, +1.3 GB); `make run EXTRAS=` installs without it (cue rules).
 EXTRAS ?= embeddings
+comma := ,
+ALL_EXTRAS := test,server$(if $(EXTRAS),$(comma)$(EXTRAS))
 
 .PHONY: run test install clean-venv
 
@@ -13,7 +15,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "stancedesk needs Python >= 3.11 (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,server,$(EXTRAS)]"
+	$(BIN)/python -m pip install --quiet -e ".[$(ALL_EXTRAS)]"
 	touch $(STAMP)
 
 install: $(STAMP)
