@@ -204,7 +204,8 @@ def write_training_set(items: Sequence[AnnotatedArticle], out_dir: str | Path, *
         dev_share: share of documents held out for dev, by whole near-duplicate clusters.
         rehearsal: add the base model's predictions for the labels annotators do not correct.
         raw_texts: texts nobody has annotated (from the store): half rehearse, half are held out
-            for the forgetting check; at most ``raw_limit`` of each.
+            for the forgetting check; at most ``raw_limit`` of each, and no more rehearsal texts than
+            corrected train documents (at least 5), so a big store does not multiply training time.
     """
     if not items:
         raise ExportError("no human-corrected annotations in the store: annotate some tasks in Label Studio "
@@ -230,6 +231,7 @@ def write_training_set(items: Sequence[AnnotatedArticle], out_dir: str | Path, *
         lines[split].append(json.dumps(_jsonl_record(item, split), ensure_ascii=False))
     annotated = {i.article.text for i in items}
     rehearse, heldout = _halves([t for t in raw_texts if t and t not in annotated], raw_limit)
+    rehearse = rehearse[:max(5, len(bins["train"]))]
     if not rehearsal:
         rehearse = []
     for base in nlp.pipe(rehearse):

