@@ -23,9 +23,11 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import minibatch
 
 from plugin.errors import ModelError
 from plugin.pipeline import extensions
@@ -101,13 +103,22 @@ class StanceRules:
         self.cues = {key: _cue_regex(config[key]) for key in ("support", "oppose", "neutral", "position")}
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.stance_target = self.target
-        claims = extensions.claims(doc)
-        rules = []
-        for claim in claims:
-            cue = doc[claim._.cue] if claim._.cue is not None else None
-            denial = cue is not None and cue.lemma_.lower() in _DENIAL_LEMMAS
-            rules.append(self.predict(claim.text, claim._.speaker, denial=denial))
+        return self._annotate([doc])[0]
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
+        """``nlp.pipe`` hands docs over in batches: the classifier encodes a whole batch's claims at once."""
+        for batch in minibatch(docs, size=batch_size):
+            yield from self._annotate(list(batch))
+
+    def _annotate(self, docs: list[Doc]) -> list[Doc]:
+        claims, rules = [], []
+        for doc in docs:
+            doc._.stance_target = self.target
+            for claim in extensions.claims(doc):
+                cue = doc[claim._.cue] if claim._.cue is not None else None
+                denial = cue is not None and cue.lemma_.lower() in _DENIAL_LEMMAS
+                claims.append(claim)
+                rules.append(self.predict(claim.text, claim._.speaker, denial=denial))
         if self.classifier is not None and claims:
             inputs = [stance_model.classifier_input(c._.speaker, c.text, *r) for c, r in zip(claims, rules)]
             for claim, (stance, score, probs) in zip(claims, self.classifier.predict(inputs)):
@@ -116,7 +127,7 @@ class StanceRules:
         else:
             for claim, (stance, score) in zip(claims, rules):
                 claim._.stance, claim._.stance_score = stance, score
-        return doc
+        return docs
 
     def side(self, speaker: str | None) -> str | None:
         """'support' for a proponent, 'oppose' for an opponent, None when unknown."""
