@@ -179,18 +179,21 @@ class EmbeddingStance(StanceClassifier):
         sample_w = (n / (k * np.maximum(counts, 1)))[y]
         onehot = np.eye(k)[y]
         prior = np.zeros((d + 1) * k)
+        penalised = np.ones((d + 1) * k)
+        penalised[d * k:] = 0.0  # from scratch, the intercept is free (as in scikit-learn)
         if self.weights is not None and self.weights.shape == (d, k):
             prior = np.concatenate([self.weights.ravel(), self.bias]).astype(np.float64)
+            penalised[d * k:] = 1.0  # warm: a few corrections must not swing the class priors either
 
         def loss(theta):
             w, b = theta[: d * k].reshape(d, k), theta[d * k:]
             logits = x @ w + b
             logits -= logits.max(axis=1, keepdims=True)
             log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-            diff = theta[: d * k] - prior[: d * k]
+            diff = (theta - prior) * penalised
             value = -(sample_w * (onehot * log_p).sum(axis=1)).sum() + 0.5 / c * diff @ diff
             g = (np.exp(log_p) - onehot) * sample_w[:, None]
-            grad = np.concatenate([(x.T @ g).ravel() + diff / c, g.sum(axis=0)])
+            grad = np.concatenate([(x.T @ g).ravel(), g.sum(axis=0)]) + diff / c
             return value, grad
 
         theta = minimize(loss, prior.copy(), jac=True, method="L-BFGS-B", options={"maxiter": 500}).x

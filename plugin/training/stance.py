@@ -23,6 +23,11 @@ from plugin.pipeline.stance_model import (STANCE_MODEL_DIR, StanceClassifier, bo
 from plugin.records import STANCES
 
 
+# Fewer held-out corrected claims than this cannot tell a better stance model from luck (measured with
+# benchmarks/stance_models.py warm: a few corrected articles can pull a model down by 0.1-0.15 macro-F1)
+MIN_DEV_CLAIMS = 20
+
+
 @dataclass
 class StanceOutcome:
     classifier: StanceClassifier | None  # what the new model carries (None: the cue rules)
@@ -65,14 +70,16 @@ def current_classifier(base_model: str, rules: StanceRules) -> tuple[StanceClass
     return (rules.classifier, path) if rules.classifier else (None, None)
 
 
-def retrain_stance(data_dir: Path, base_model: str, *, stance_config: Path | None = None) -> StanceOutcome:
+def retrain_stance(data_dir: Path, base_model: str, *, stance_config: Path | None = None,
+                   min_dev_claims: int = MIN_DEV_CLAIMS) -> StanceOutcome:
     rules = StanceRules(language.read_stance_config(stance_config))
     current, current_path = current_classifier(base_model, rules)
     train, dev = _claims(Path(data_dir) / "train.jsonl"), _claims(Path(data_dir) / "dev.jsonl")
     current_name = current.kind if current else "rules"
     metrics = {"target": rules.target, "current_model": current_name, "train_claims": len(train), "dev_claims": len(dev)}
-    if not train or not dev:
-        metrics.update(verdict="kept current", reason=f"not enough corrected claims ({len(train)} train, {len(dev)} dev)")
+    if not train or len(dev) < max(1, min_dev_claims):
+        metrics.update(verdict="kept current", reason=f"not enough corrected claims to judge a new stance model "
+                       f"({len(train)} train, {len(dev)} dev; {min_dev_claims} dev claims needed)")
         return StanceOutcome(current, metrics)
 
     def inputs(claims):

