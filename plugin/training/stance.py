@@ -18,8 +18,9 @@ from pathlib import Path
 
 from plugin.pipeline import language
 from plugin.pipeline.stance import StanceRules
-from plugin.pipeline.stance_model import (STANCE_MODEL_DIR, StanceClassifier, bootstrap_path, classifier_input,
-                                          embeddings_available, load_classifier, new_classifier)
+from plugin.evaluate import PRF, macro_f1
+from plugin.pipeline.stance_model import (StanceClassifier, bootstrap_path, classifier_input, embeddings_available,
+                                          load_classifier, new_classifier, own_model_dir)
 from plugin.records import STANCES
 
 
@@ -43,29 +44,21 @@ def _claims(path: Path) -> list[dict]:
 
 def stance_scores(pairs: list[tuple[str, str]]) -> dict:
     """Per class P/R/F1, macro-F1, accuracy and the confusion matrix (rows gold, columns predicted)."""
-    out: dict = {"per_class": {}, "confusion": {g: {p: 0 for p in STANCES} for g in STANCES}}
+    confusion = {g: {p: 0 for p in STANCES} for g in STANCES}
     for p, g in pairs:
-        out["confusion"][g][p] += 1
-    f1s = []
+        confusion[g][p] += 1
+    per_class = {}
     for s in STANCES:
-        tp = out["confusion"][s][s]
-        pred = sum(out["confusion"][g][s] for g in STANCES)
-        gold = sum(out["confusion"][s].values())
-        prec, rec = (tp / pred if pred else 0.0), (tp / gold if gold else 0.0)
-        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-        out["per_class"][s] = {"p": round(prec, 3), "r": round(rec, 3), "f1": round(f1, 3), "gold": gold, "pred": pred}
-        if gold or pred:
-            f1s.append(f1)
-    out["macro_f1"] = round(sum(f1s) / len(f1s), 4) if f1s else 0.0
-    out["accuracy"] = round(sum(p == g for p, g in pairs) / len(pairs), 4) if pairs else 0.0
-    out["claims"] = len(pairs)
-    return out
+        m = PRF(confusion[s][s], sum(confusion[g][s] for g in STANCES), sum(confusion[s].values()))
+        per_class[s] = {"p": round(m.precision, 3), "r": round(m.recall, 3), "f1": round(m.f1, 3),
+                        "gold": m.gold, "pred": m.predicted}
+    return {"per_class": per_class, "confusion": confusion, "macro_f1": round(macro_f1(pairs), 4),
+            "accuracy": round(sum(p == g for p, g in pairs) / len(pairs), 4) if pairs else 0.0, "claims": len(pairs)}
 
 
 def current_classifier(base_model: str, rules: StanceRules) -> tuple[StanceClassifier | None, Path | None]:
     """The classifier the base pipeline would use for this target and its directory, or (None, None): the rules."""
-    inside = Path(str(base_model)) / STANCE_MODEL_DIR
-    path = inside if (inside / "meta.json").is_file() else bootstrap_path()
+    path = own_model_dir(base_model) or bootstrap_path()
     rules.use_model(str(path) if path else "rules", strict=False)
     return (rules.classifier, path) if rules.classifier else (None, None)
 
