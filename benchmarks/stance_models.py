@@ -133,13 +133,14 @@ def end_to_end(docs, k, kind):
 
     target = rules().target
     gold_all, predicted_all = [], []
+    nlp = build_pipeline(stance_model="rules")  # loaded once; each fold swaps in its own stance model
     with tempfile.TemporaryDirectory() as tmp:
         for n, part in enumerate(folds(docs, k)):
             train = claims_of([d for d in docs if d.article.doc_id not in part])
             path = Path(tmp) / f"fold{n}"
             new_classifier(kind, target).fit([t[0] for t in train], [t[1] for t in train]).save(path)
             held = [d for d in docs if d.article.doc_id in part]
-            nlp = build_pipeline(stance_model=str(path))
+            nlp.get_pipe("stancedesk_stance").use_model(str(path))
             predicted_all += list(make_tasks(nlp, [d.article for d in held]))
             gold_all += held
     scores = evaluate(gold_all, predicted_all)

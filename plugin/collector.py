@@ -9,14 +9,31 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from plugin.labelstudio.events import ParsedEvent, parse_event
 from plugin.labelstudio.tasks import annotated_from_result
+from plugin.records import Article
 from plugin.stats import Reviewed
 from plugin.store import Store
 from plugin.store import corrections
 
 log = logging.getLogger(__name__)
+
+
+def task_article(task_id: int, data: dict) -> Article | None:
+    """A task's data as an ``Article`` (doc id, text, the rest as metadata); None when it has no text."""
+    if not isinstance(data.get("text"), str):
+        return None
+    return Article(str(data.get("doc_id") or f"task-{task_id}"), data["text"],
+                   MappingProxyType({k: v for k, v in data.items() if k not in ("text", "doc_id")}))
+
+
+def unreviewed_articles(store: Store, reviewed: set[int], *, project_id: int | None = None) -> list[Article]:
+    """The live tasks without a reviewed annotation, as articles."""
+    with store.reading() as conn:
+        tasks = corrections.live_tasks(conn, project_id=project_id)
+    return [a for tid, d in tasks if tid not in reviewed and (a := task_article(tid, d)) is not None]
 
 
 def process_event(store: Store, parsed: ParsedEvent, *, event_id: int | None) -> dict[str, int]:
@@ -25,7 +42,7 @@ def process_event(store: Store, parsed: ParsedEvent, *, event_id: int | None) ->
     summary: Counter = Counter()
     with store.transaction() as conn:
         if event_id is not None:
-            conn.execute("UPDATE events SET status = 'processed', error = NULL WHERE id = ?", (event_id,))
+            store.mark_event(event_id, "processed")  # same connection and (re-entrant) lock: one transaction
         for task in parsed.tasks:
             summary["tasks_" + corrections.upsert_task(conn, task)] += 1
         for ann in parsed.annotations:
@@ -82,11 +99,10 @@ def reviewed_annotations(store: Store, *, project_id: int | None = None) -> list
         datas = {a.task_id: corrections.task_data(conn, a.task_id) for a in anns}
     for a in anns:
         data = datas.get(a.task_id)
-        if a.was_cancelled or not data or not isinstance(data.get("text"), str):
+        article = task_article(a.task_id, data) if data and not a.was_cancelled else None
+        if article is None:
             continue
-        text = data["text"]
-        doc_id = str(data.get("doc_id") or f"task-{a.task_id}")
-        meta = {k: v for k, v in data.items() if k not in ("text", "doc_id")}
+        text, doc_id, meta = article.text, article.doc_id, dict(article.meta)
         human = annotated_from_result(text, a.result, doc_id=doc_id, meta=meta, problems=[])
         predicted = None
         if a.prediction_result is not None:

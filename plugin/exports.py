@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 
 from exporters.briefing import BriefingInfo, write_briefing
 from exporters.training_set import TrainingSetReport, write_training_set
-from plugin.collector import reviewed_annotations
+from plugin.collector import reviewed_annotations, unreviewed_articles
 from plugin.identity import unify_names
 from plugin.pipeline.language import read_stance_config
-from plugin.records import AnnotatedArticle, Article
+from plugin.records import AnnotatedArticle
 from plugin.stats import agreement
-from plugin.store import Store, corrections
+from plugin.store import Store
 
 
 @dataclass(frozen=True)
@@ -35,9 +34,7 @@ def export_training(store: Store, out_dir: Path, *, base_model: str, project_id:
                     dev_share: float = 0.2) -> TrainingSetReport:
     """The training set from the store: corrected tasks, plus the texts of the others for rehearsal and forgetting."""
     latest = latest_per_task(store, project_id=project_id)
-    with store.reading() as conn:
-        raw = [d["text"] for tid, d in corrections.live_tasks(conn, project_id=project_id)
-               if tid not in latest and isinstance(d.get("text"), str)]
+    raw = [a.text for a in unreviewed_articles(store, set(latest), project_id=project_id)]
     return write_training_set(list(latest.values()), out_dir, base_model=base_model, dev_share=dev_share, raw_texts=raw)
 
 
@@ -49,16 +46,12 @@ def export_briefing(store: Store, output: Path, *, model: str, project_id: int |
     items: dict[object, AnnotatedArticle] = {r.task_id: r.human for r in reviewed}
     machine: set[str] = set()
     if include_unreviewed:
-        with store.reading() as conn:
-            tasks = corrections.live_tasks(conn, project_id=project_id)
-        todo = [Article(str(d.get("doc_id") or f"task-{tid}"), d["text"],
-                        MappingProxyType({k: v for k, v in d.items() if k not in ("text", "doc_id")}))
-                for tid, d in tasks if tid not in items and isinstance(d.get("text"), str)]
+        todo = unreviewed_articles(store, set(items), project_id=project_id)
         if todo:
             from plugin.pipeline import build_pipeline
             from plugin.preannotate import make_tasks
 
-            for item in make_tasks(nlp or build_pipeline(model), todo):
+            for item in make_tasks(nlp or build_pipeline(model, stance_config=stance_config), todo):
                 items[("machine", item.article.doc_id)] = item
                 machine.add(item.article.doc_id)
 

@@ -15,6 +15,7 @@ from typing import Callable
 
 from waitress.server import create_server
 
+from plugin.fileio import atomic_path
 from plugin.labelstudio.client import PushSummary, push
 from plugin.labelstudio.local import LocalLabelStudio, port_is_free, start_label_studio
 from plugin.errors import StancedeskError
@@ -97,8 +98,7 @@ def _local_secret(home: Path) -> str:
     path = home / "webhook-secret"
     if path.is_file():
         return path.read_text(encoding="utf-8").strip()
-    home.mkdir(parents=True, exist_ok=True)
     secret = _secrets.token_urlsafe(24)
-    path.write_text(secret, encoding="utf-8")
-    path.chmod(0o600)
+    with atomic_path(path, 0o600) as tmp:  # never readable by others, not even for a moment
+        tmp.write_text(secret, encoding="utf-8")
     return secret

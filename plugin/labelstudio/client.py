@@ -19,12 +19,12 @@ from label_studio_sdk.label_interface import LabelInterface
 
 from plugin.errors import LabelStudioError, TaskError
 from plugin.labelstudio.tasks import check_task
+from plugin.settings import SECRET_HEADER  # noqa: F401  (also what callers import from here)
 
 log = logging.getLogger(__name__)
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "annotation_configs"
 DEFAULT_CONFIG = CONFIG_DIR / "stancedesk.xml"
-SECRET_HEADER = "X-Stancedesk-Secret"
 ML_BACKEND_TITLE = "stancedesk"
 _RESERVED_HINT = (
     "start Label Studio with LABEL_STUDIO_USE_DEFAULT_BANNED_SUBNETS=false and "

@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Iterable, Mapping
 
 from plugin.errors import TaskError
-from plugin.records import ACTOR_LABELS, STANCES, Actor, AnnotatedArticle, Article, Claim  # noqa: F401  (STANCES: the config's choices)
+from plugin.records import ACTOR_LABELS, STANCES, Actor, AnnotatedArticle, Article, Claim
 
 TO_NAME = "text"
 ACTOR_FROM = "actor"

@@ -30,13 +30,14 @@ def briefing():
     from plugin.exports import export_briefing
 
     state = _state()
+    include_unreviewed = request.args.get("include_unreviewed") in ("1", "true", "yes")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "briefing.docx"
         try:
             export_briefing(state.store, path, model=state.settings.model, project_id=request.args.get("project", type=int),
                             since=request.args.get("since"), until=request.args.get("until"),
-                            include_unreviewed=request.args.get("include_unreviewed") in ("1", "true", "yes"),
-                            nlp=state.predictor.nlp if request.args.get("include_unreviewed") else None)
+                            include_unreviewed=include_unreviewed,
+                            nlp=state.predictor.nlp if include_unreviewed else None)
         except StancedeskError as e:
             raise NotFound(str(e)) from e
         data = path.read_bytes()

@@ -9,9 +9,9 @@ from typing import Mapping
 
 from spacy.language import Language
 
-from plugin.labelstudio.tasks import prediction_result
+from plugin.labelstudio.tasks import to_task
 from plugin.pipeline import build_pipeline, model_version
-from plugin.pipeline.convert import doc_to_annotated
+from plugin.preannotate import make_tasks
 from plugin.records import Article
 
 
@@ -56,19 +56,7 @@ class Predictor:
         return model_version(self.nlp)
 
     def predict(self, tasks: list[Mapping]) -> list[dict]:
-        """One prediction (``result``, ``score``, ``model_version``) per task, in order."""
-        version = self.model_version
-        stream = ((t["data"]["text"], n) for n, t in enumerate(tasks))
-        out = []
-        for doc, n in self.nlp.pipe(stream, as_tuples=True):
-            data = tasks[n]["data"]
-            article = Article(doc_id=str(data.get("doc_id", tasks[n].get("id", n))), text=doc.text,
-                              meta=MappingProxyType({}))
-            item = doc_to_annotated(doc, article, model_version=version)
-            scores = [c.confidence for c in item.claims]
-            out.append({
-                "result": prediction_result(item),
-                "score": round(sum(scores) / len(scores), 3) if scores else 1.0,
-                "model_version": version,
-            })
-        return out
+        """One prediction (``result``, ``score``, ``model_version``) per task, in order: what ``preannotate`` writes."""
+        articles = [Article(doc_id=str(t["data"].get("doc_id", t.get("id", n))), text=t["data"]["text"],
+                            meta=MappingProxyType({})) for n, t in enumerate(tasks)]
+        return [to_task(item)["predictions"][0] for item in make_tasks(self.nlp, articles)]

@@ -17,11 +17,10 @@ from werkzeug.exceptions import BadRequest, Unauthorized
 
 from plugin.collector import process_event
 from plugin.labelstudio.events import PayloadError, parse_event
+from plugin.settings import SECRET_HEADER
 
 bp = Blueprint("webhook", __name__)
 log = logging.getLogger(__name__)
-
-SECRET_HEADER = "X-Stancedesk-Secret"
 
 
 def check_secret() -> None:

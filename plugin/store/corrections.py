@@ -116,20 +116,19 @@ def _replace_records(conn, annotation_id: int, records: AnnotatedArticle | None)
     )
 
 
+def _tombstone_annotations(conn, column: str, value: int, *, event_id: int | None, at: str) -> int:
+    """Tombstone the live annotations whose ``column`` ("id" or "task_id") is ``value``; returns how many."""
+    live = f"{column} = ? AND deleted_at IS NULL"
+    conn.execute(
+        "INSERT OR IGNORE INTO annotation_versions (annotation_id, task_id, project_id, kind, version_at, event_id, recorded_at)"
+        f" SELECT id, task_id, project_id, 'deleted', ?, ?, ? FROM annotations WHERE {live}", (at, event_id, now(), value))
+    return conn.execute(f"UPDATE annotations SET deleted_at = ? WHERE {live}", (at, value)).rowcount
+
+
 def delete_annotations(conn, ids: Iterable[int], *, event_id: int | None, at: str | None = None) -> int:
     """Tombstone annotations (their versions stay); returns how many were live."""
     at = at or now()
-    n = 0
-    for aid in ids:
-        row = conn.execute("SELECT task_id, project_id, deleted_at FROM annotations WHERE id = ?", (aid,)).fetchone()
-        if row is None or row[2] is not None:
-            continue
-        conn.execute(
-            "INSERT OR IGNORE INTO annotation_versions (annotation_id, task_id, project_id, kind, version_at, event_id, recorded_at)"
-            " VALUES (?, ?, ?, 'deleted', ?, ?, ?)", (aid, row[0], row[1], at, event_id, now()))
-        conn.execute("UPDATE annotations SET deleted_at = ? WHERE id = ?", (at, aid))
-        n += 1
-    return n
+    return sum(_tombstone_annotations(conn, "id", aid, event_id=event_id, at=at) for aid in ids)
 
 
 def delete_tasks(conn, ids: Iterable[int], *, event_id: int | None, at: str | None = None) -> int:
@@ -137,13 +136,9 @@ def delete_tasks(conn, ids: Iterable[int], *, event_id: int | None, at: str | No
     at = at or now()
     n = 0
     for tid in ids:
-        row = conn.execute("SELECT deleted_at FROM tasks WHERE id = ?", (tid,)).fetchone()
-        if row is None or row[0] is not None:
-            continue
-        conn.execute("UPDATE tasks SET deleted_at = ? WHERE id = ?", (at, tid))
-        live = [r[0] for r in conn.execute("SELECT id FROM annotations WHERE task_id = ? AND deleted_at IS NULL", (tid,))]
-        delete_annotations(conn, live, event_id=event_id, at=at)
-        n += 1
+        if conn.execute("UPDATE tasks SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL", (at, tid)).rowcount:
+            _tombstone_annotations(conn, "task_id", tid, event_id=event_id, at=at)
+            n += 1
     return n
 
 
