@@ -36,14 +36,13 @@ class Settings:
             label_studio_url=env.get(ENV_LABEL_STUDIO_URL) or None,
             label_studio_token=env.get(ENV_LABEL_STUDIO_TOKEN) or None,
             webhook_secret=env.get(ENV_WEBHOOK_SECRET) or None,
-            model=env.get(ENV_MODEL) or _promoted(home) or DEFAULT_MODEL,
+            model=env.get(ENV_MODEL) or _model_in_use(home),
             model_pinned=bool(env.get(ENV_MODEL)),
         )
 
 
-def _promoted(home: Path) -> str | None:
-    """The model promoted by 'stancedesk retrain' under this home, if any (STANCEDESK_MODEL wins)."""
-    from plugin.training.registry import promoted_path
+def _model_in_use(home: Path) -> str:
+    """The model promoted by 'stancedesk retrain' under this home, else the default (STANCEDESK_MODEL wins)."""
+    from plugin.training.registry import model_in_use
 
-    path = promoted_path(home)
-    return str(path) if path is not None else None
+    return model_in_use(home)

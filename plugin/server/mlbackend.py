@@ -39,9 +39,10 @@ def health():
 @bp.post("/setup")
 def setup():
     _json_body()
+    predictor = _state().predictor
     try:
-        _state().predictor.refresh()
-        version = _state().predictor.model_version
+        predictor.refresh()
+        version = predictor.model_version
     except StancedeskError as e:
         raise BadRequest(str(e)) from e
     return jsonify(model_version=version)
@@ -57,6 +58,7 @@ def predict():
         data = task.get("data") if isinstance(task, dict) else None
         if not isinstance(data, dict) or not isinstance(data.get("text"), str):
             raise BadRequest(f"tasks[{n}] has no data.text string")
-    _state().predictor.refresh()
-    results = _state().predictor.predict(tasks)
-    return jsonify(results=results, model_version=_state().predictor.model_version)
+    predictor = _state().predictor
+    predictor.refresh()
+    results = predictor.predict(tasks)
+    return jsonify(results=results, model_version=results[0]["model_version"] if results else predictor.model_version)

@@ -30,11 +30,9 @@ class Predictor:
         """Switch to the promoted model if it changed since it was loaded (a retrain promoted a new one)."""
         if self.registry_home is None:
             return
-        from plugin.pipeline import DEFAULT_MODEL
-        from plugin.training.registry import promoted_path
+        from plugin.training.registry import model_in_use
 
-        promoted = promoted_path(self.registry_home)
-        wanted = str(promoted) if promoted is not None else DEFAULT_MODEL
+        wanted = model_in_use(self.registry_home)
         if str(self.model) != wanted:
             with self._lock:
                 self.model, self._nlp = wanted, None

@@ -24,6 +24,14 @@ def promoted_path(home: Path) -> Path | None:
     return path
 
 
+def model_in_use(home: Path) -> str:
+    """The model preannotate, push and serve use under this home when STANCEDESK_MODEL is not set."""
+    from plugin.settings import DEFAULT_MODEL
+
+    path = promoted_path(home)
+    return str(path) if path is not None else DEFAULT_MODEL
+
+
 def promote(home: Path, model_dir: Path) -> None:
     model_dir = Path(model_dir).resolve()
     if not (model_dir / "meta.json").is_file():
