@@ -11,7 +11,10 @@ import pytest
 from plugin.collector import replay
 from plugin.store import corrections
 
-AUTH = {"X-Stancedesk-Secret": "test-secret-0123456789"}  # the secret of the app fixture
+from conftest import WEBHOOK_SECRET
+from plugin.settings import SECRET_HEADER
+
+AUTH = {SECRET_HEADER: WEBHOOK_SECRET}  # the secret of the app fixture
 TEXT = "Peskov said the talks failed."
 PROJECT = {"id": 7, "title": "p", "token": "must-not-be-stored"}
 

@@ -141,6 +141,8 @@ def test_export_endpoints(client, seed_items, webhook_secret):
     assert client.get("/exports/briefing.docx").status_code == 401
     r = client.get("/exports/briefing.docx", headers=auth)
     assert r.status_code == 404 and "no annotated articles" in r.get_json()["message"]
+    r = client.get("/exports/training.zip", headers=auth)
+    assert r.status_code == 404 and "no human-corrected annotations" in r.get_json()["message"]
     _deliver(client, webhook_secret, seed_items)
     r = client.get("/exports/briefing.docx", headers=auth)
     assert r.status_code == 200

