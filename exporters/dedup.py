@@ -65,10 +65,11 @@ def cluster_documents(texts: Mapping[str, str], *, threshold: float = DOC_THRESH
 
 def same_claim(a: str, b: str, *, threshold: float = CLAIM_THRESHOLD) -> bool:
     """Whether two claim texts are the same words, give or take a few (Jaccard of word sets)."""
-    wa, wb = set(_words(a)), set(_words(b))
-    if not wa or not wb:
-        return False
-    return len(wa & wb) / len(wa | wb) >= threshold
+    return _similar(set(_words(a)), set(_words(b)), threshold)
+
+
+def _similar(wa: set[str], wb: set[str], threshold: float) -> bool:
+    return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= threshold
 
 
 def group_claims(texts: Sequence[str], *, keys: Sequence[object] | None = None,
@@ -95,7 +96,7 @@ def group_claims(texts: Sequence[str], *, keys: Sequence[object] | None = None,
                 if g in seen:
                     continue
                 seen.add(g)
-                if same_claim(texts[groups[g][0]], texts[n], threshold=threshold):
+                if _similar(words[groups[g][0]], ws, threshold):  # word sets made once, not per candidate
                     found = g
                     break
             if found is not None:
@@ -103,8 +104,7 @@ def group_claims(texts: Sequence[str], *, keys: Sequence[object] | None = None,
         if found is None:
             found = len(groups)
             groups.append([])
-            first = sorted(ws, key=lambda w: (freq[w], w))
-            for w in first[: len(first) - math.ceil(threshold * len(first)) + 1]:
+            for w in prefix:
                 index[(keys[n], w)].append(found)
         groups[found].append(n)
     return groups

@@ -149,13 +149,17 @@ def up_cli(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _changes_text(changes: dict[str, int]) -> str:
+    return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(changes.items())) or "nothing changed"
+
+
 def sync_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.store import open_store
     from plugin.sync import sync
 
     summary = sync(open_store(settings.home), url=args.url or settings.label_studio_url,
                    token=args.token or settings.label_studio_token, project=args.project)
-    changed = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(summary.changes.items())) or "nothing changed"
+    changed = _changes_text(summary.changes)
     print(f"project {summary.project_title!r} (id {summary.project_id}): {summary.tasks} tasks, "
           f"{summary.annotations} annotations in Label Studio; {changed}")
     return 0
@@ -166,7 +170,7 @@ def replay_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.store import open_store
 
     summary = replay(open_store(settings.home))
-    changed = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(summary.changes.items())) or "nothing changed"
+    changed = _changes_text(summary.changes)
     print(f"replayed {summary.replayed} events, {summary.failed} failed again; {changed}")
     return 1 if summary.failed else 0
 

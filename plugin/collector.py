@@ -96,7 +96,7 @@ def reviewed_annotations(store: Store, *, project_id: int | None = None) -> list
     out = []
     with store.reading() as conn:
         anns = corrections.current_annotations(conn, project_id=project_id)
-        datas = {a.task_id: corrections.task_data(conn, a.task_id) for a in anns}
+        datas = {tid: corrections.task_data(conn, tid) for tid in {a.task_id for a in anns}}  # once per task
     for a in anns:
         data = datas.get(a.task_id)
         article = task_article(a.task_id, data) if data and not a.was_cancelled else None

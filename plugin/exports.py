@@ -71,6 +71,6 @@ def export_briefing(store: Store, output: Path, *, model: str, project_id: int |
                    f"stance kappa {agree.stance_kappa}") if agree.tasks else None,
         reviewed_share=(sum(1 for i in chosen if i.article.doc_id not in machine) / len(chosen)) if chosen else 0.0,
     )
-    used_machine = frozenset(m for m in machine if any(i.article.doc_id == m for i in chosen))
+    used_machine = frozenset(machine & {i.article.doc_id for i in chosen})
     path = write_briefing(chosen, output, info, machine_ids=used_machine)
     return BriefingSummary(path, len(chosen), len(used_machine))

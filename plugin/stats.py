@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Sequence
 
-from plugin.evaluate import PRF, STANCES, match_claims
+from plugin.evaluate import PRF, match_claims
+from plugin.records import STANCES
 from plugin.records import AnnotatedArticle
 
 @dataclass(frozen=True)
@@ -169,5 +170,6 @@ def agreement(reviewed: Sequence[Reviewed]) -> Agreement:
         "attribution": speaker_same / matched if matched else 0.0,
         "stance": sum(a == b for a, b in stance_pairs) / len(stance_pairs) if stance_pairs else 0.0,
     }
+    kappa = cohen_kappa(stance_pairs)
     return Agreement(len(shared), n_pairs, {k: round(v, 3) for k, v in f1.items()},
-                     None if cohen_kappa(stance_pairs) is None else round(cohen_kappa(stance_pairs), 3), tuple(disagreements))
+                     None if kappa is None else round(kappa, 3), tuple(disagreements))
