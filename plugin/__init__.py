@@ -1,3 +1,3 @@
 """stancedesk: news articles to checked actors, claims, speakers and stance."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

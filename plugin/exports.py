@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exporters.briefing import BriefingInfo, write_briefing
-from exporters.training_set import TrainingSetReport, write_training_set
+from exporters.training_set import ExportError, TrainingSetReport, write_training_set
 from plugin.collector import reviewed_annotations, unreviewed_articles
 from plugin.identity import unify_names
-from plugin.pipeline.language import read_stance_config
 from plugin.records import AnnotatedArticle
 from plugin.stats import agreement
 from plugin.store import Store
+from plugin.stories import Story, project_ids
 
 
 @dataclass(frozen=True)
@@ -30,28 +30,52 @@ def latest_per_task(store: Store, *, project_id: int | None = None) -> dict[int,
     return {r.task_id: r.human for r in reviewed_annotations(store, project_id=project_id)}
 
 
-def export_training(store: Store, out_dir: Path, *, base_model: str, project_id: int | None = None,
+def story_projects(store: Store, story: Story, project_id: int | None = None) -> list[int]:
+    """The projects to read for a story: its bound projects, or the one asked for if it is one of them."""
+    projects = project_ids(store, story)
+    if project_id is None:
+        return projects
+    if project_id not in projects:
+        raise ExportError(f"Label Studio project {project_id} is not a project of story {story.name!r} "
+                          f"(its projects: {', '.join(map(str, projects)) or 'none yet'}); leave out --project")
+    return [project_id]
+
+
+def export_training(store: Store, out_dir: Path, *, base_model: str, story: Story, project_id: int | None = None,
                     dev_share: float = 0.2) -> TrainingSetReport:
-    """The training set from the store: corrected tasks, plus the texts of the others for rehearsal and forgetting."""
-    latest = latest_per_task(store, project_id=project_id)
-    raw = [a.text for a in unreviewed_articles(store, set(latest), project_id=project_id)]
-    return write_training_set(list(latest.values()), out_dir, base_model=base_model, dev_share=dev_share, raw_texts=raw)
+    """The story's training set from the store: its corrected tasks, plus the texts of its other tasks for
+    rehearsal and the forgetting check."""
+    projects = story_projects(store, story, project_id)
+    latest = latest_per_task(store, project_id=projects)
+    if not latest:
+        raise ExportError(f"story {story.name!r} has no human-corrected annotations in the store "
+                          f"(projects: {', '.join(map(str, projects)) or 'none bound yet: push with --story'}); "
+                          "annotate some tasks in Label Studio or run 'stancedesk sync --story " + story.name + "'")
+    raw = [a.text for a in unreviewed_articles(store, set(latest), project_id=projects)]
+    return write_training_set(list(latest.values()), out_dir, base_model=base_model, dev_share=dev_share, raw_texts=raw,
+                              story={"name": story.name, "title": story.title, "target": story.target})
 
 
-def export_briefing(store: Store, output: Path, *, model: str, project_id: int | None = None, since: str | None = None,
-                    until: str | None = None, include_unreviewed: bool = False, title: str = "stancedesk briefing",
-                    stance_config: Path | None = None, nlp=None) -> BriefingSummary:
-    """Write the briefing for the store's reviewed articles (and, if asked, machine output for the rest)."""
-    reviewed = reviewed_annotations(store, project_id=project_id)
+def export_briefing(store: Store, output: Path, *, model: str, story: Story, project_id: int | None = None,
+                    since: str | None = None, until: str | None = None, include_unreviewed: bool = False,
+                    title: str | None = None, nlp=None) -> BriefingSummary:
+    """Write the story's briefing for its reviewed articles (and, if asked, machine output for the rest).
+
+    ``nlp``: an already-built pipeline for the machine output (its stance component is set to the story's).
+    """
+    projects = story_projects(store, story, project_id)
+    reviewed = reviewed_annotations(store, project_id=projects)
     items: dict[object, AnnotatedArticle] = {r.task_id: r.human for r in reviewed}
     machine: set[str] = set()
     if include_unreviewed:
-        todo = unreviewed_articles(store, set(items), project_id=project_id)
+        todo = unreviewed_articles(store, set(items), project_id=projects)
         if todo:
-            from plugin.pipeline import build_pipeline
+            from plugin.pipeline import build_pipeline, story_stance
             from plugin.preannotate import make_tasks
 
-            for item in make_tasks(nlp or build_pipeline(model, stance_config=stance_config), todo):
+            tasks = (make_tasks(nlp, todo, stance=story_stance(story)) if nlp is not None
+                     else make_tasks(build_pipeline(model, story=story), todo))
+            for item in tasks:
                 items[("machine", item.article.doc_id)] = item
                 machine.add(item.article.doc_id)
 
@@ -62,8 +86,8 @@ def export_briefing(store: Store, output: Path, *, model: str, project_id: int |
     chosen = unify_names([i for i in items.values() if in_period(i)])  # "Putin" counts toward "Vladimir Putin"
     agree = agreement(reviewed)
     info = BriefingInfo(
-        target=read_stance_config(stance_config)["target"],
-        title=title,
+        target=story.target,
+        title=title or story.title,
         period=(since, until),
         model_versions=tuple(sorted({r.model_version for r in reviewed if r.model_version})),
         annotators=len({r.annotator for r in reviewed if r.annotator is not None}),

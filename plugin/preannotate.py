@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import minibatch
 
 from plugin.articles import read_articles
 from plugin.errors import InputError
@@ -16,16 +18,19 @@ from plugin.identity import unify_names
 from plugin.labelstudio.tasks import check_task, to_task
 from plugin.pipeline import DEFAULT_MODEL, build_pipeline, model_version
 from plugin.pipeline.convert import doc_to_annotated
+from plugin.pipeline.stance import StanceRules
 from plugin.records import AnnotatedArticle, Article
+from plugin.stories import Story
 
 
 def make_tasks(nlp: Language, articles: Iterable[Article], *, batch_size: int = 16,
-               n_process: int = 1) -> Iterator[AnnotatedArticle]:
+               n_process: int = 1, stance: StanceRules | None = None) -> Iterator[AnnotatedArticle]:
     """Yield one ``AnnotatedArticle`` per article, streaming through ``nlp.pipe``.
 
-    The input articles are never mutated.
+    ``stance``: a story's stance component to use instead of the pipeline's own (one pipeline serving several
+    stories). The input articles are never mutated.
     """
-    version = model_version(nlp)
+    version = model_version(nlp, stance)
     pending: dict[int, Article] = {}
 
     def stream():
@@ -34,8 +39,23 @@ def make_tasks(nlp: Language, articles: Iterable[Article], *, batch_size: int = 
             pending[n] = article
             yield article.text, n
 
-    for doc, n in nlp.pipe(stream(), as_tuples=True, batch_size=batch_size, n_process=n_process):
+    disable = ["stancedesk_stance"] if stance is not None else []
+    tuples = nlp.pipe(stream(), as_tuples=True, batch_size=batch_size, n_process=n_process, disable=disable)
+    if stance is not None:
+        tuples = _with_stance(tuples, stance, batch_size)
+    for doc, n in tuples:
         yield doc_to_annotated(doc, pending.pop(n), model_version=version)
+
+
+def _with_stance(tuples: Iterator[tuple[Doc, int]], stance: StanceRules, batch_size: int) -> Iterator[tuple[Doc, int]]:
+    for batch in minibatch(tuples, size=batch_size):
+        docs = stance.pipe([doc for doc, _ in batch], batch_size=batch_size)
+        yield from zip(docs, (n for _, n in batch))
+
+
+def story_data(story: Story | None) -> dict:
+    """What every task of a story carries besides its text: the story's name and target (shown to annotators)."""
+    return {"story": story.name, "target": story.target} if story is not None else {}
 
 
 @dataclass(frozen=True)
@@ -48,8 +68,8 @@ class PreannotateSummary:
     model_version: str
 
 
-def preannotate(inputs: Sequence[str | Path], output: str | Path, *, model: str | Path | None = None,
-                stance_config: Path | None = None, stance_model: str | None = None, n_process: int = 1,
+def preannotate(inputs: Sequence[str | Path], output: str | Path, *, story: Story | None,
+                model: str | Path | None = None, stance_model: str | None = None, n_process: int = 1,
                 progress: Callable[[int, int], None] | None = None, nlp: Language | None = None) -> PreannotateSummary:
     """Pre-annotate input files and write a JSON list of Label Studio tasks to ``output``.
 
@@ -60,8 +80,9 @@ def preannotate(inputs: Sequence[str | Path], output: str | Path, *, model: str 
         inputs: .txt/.jsonl files or directories.
         output: the tasks JSON file to write.
         model: spaCy pipeline name or path (default: the packaged small English model).
-        stance_config: stance config TOML (default: the packaged one).
-        stance_model: "auto", "rules" or a stance model directory (default: the model's own, else "auto").
+        story: the story the articles belong to: its target and stance model (see ``build_pipeline``); the
+            tasks carry its name and target. None: no stance knowledge, every claim neutral.
+        stance_model: "rules" or a stance model directory (default: the story's own).
         n_process: worker processes for ``nlp.pipe``.
         progress: called as ``progress(done, total)`` after each article.
         nlp: an already-built stancedesk pipeline to use instead of loading ``model``.
@@ -71,14 +92,14 @@ def preannotate(inputs: Sequence[str | Path], output: str | Path, *, model: str 
         raise InputError(f"output {output} is a directory; give a file name such as {output / 'tasks.json'}")
     articles = list(read_articles(inputs))
     if nlp is None:
-        nlp = build_pipeline(model or DEFAULT_MODEL, stance_config=stance_config, stance_model=stance_model)
+        nlp = build_pipeline(model or DEFAULT_MODEL, story=story, stance_model=stance_model)
     annotated = []
     for n, item in enumerate(make_tasks(nlp, articles, n_process=n_process), start=1):
         annotated.append(item)
         if progress is not None:
             progress(n, len(articles))
     annotated = unify_names(annotated)
-    tasks = [to_task(item) for item in annotated]
+    tasks = [to_task(item, extra_data=story_data(story)) for item in annotated]
     for task in tasks:
         check_task(task)
     write_json_atomic(Path(output), tasks)

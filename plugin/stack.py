@@ -23,9 +23,7 @@ from plugin.pipeline import build_pipeline
 from plugin.preannotate import preannotate
 from plugin.server import create_app
 from plugin.settings import Settings
-
-DEFAULT_PROJECT = "stancedesk seeds"
-
+from plugin.stories import Story
 
 def serve_in_thread(app, host: str, port: int):
     """Start a waitress server for ``app`` in a daemon thread; returns the server (``.close()`` stops it)."""
@@ -52,10 +50,11 @@ class Stack:
             self.label_studio.stop()
 
 
-def start_stack(settings: Settings, *, inputs: list[Path], project: str = DEFAULT_PROJECT,
+def start_stack(settings: Settings, *, story: Story, inputs: list[Path], project: str | None = None,
                 label_studio_port: int = 8080, server_port: int = 9090,
                 say: Callable[[str], None] = lambda _: None) -> Stack:
-    """Start Label Studio and the stancedesk server, pre-annotate ``inputs`` and push them.
+    """Start Label Studio and the stancedesk server, pre-annotate ``inputs`` for ``story`` and push them to the
+    story's project (titled from the story unless ``project`` is given), bound to the story in the store.
 
     Re-running on the same STANCEDESK_HOME reuses the Label Studio data, the
     project, its tasks, webhook and ML backend: nothing is created twice.
@@ -66,26 +65,31 @@ def start_stack(settings: Settings, *, inputs: list[Path], project: str = DEFAUL
     say(f"starting Label Studio on 127.0.0.1:{label_studio_port} (data in {home / 'label-studio'}) ...")
     ls = start_label_studio(home / "label-studio", port=label_studio_port)
     timings["label_studio_start_s"] = time.perf_counter() - t0
+    server = None
     try:
         secret = settings.webhook_secret or _local_secret(home)
         settings = Settings(home=home, label_studio_url=ls.url, label_studio_token=ls.credentials.token,
                             webhook_secret=secret, model=settings.model)
         t0 = time.perf_counter()
-        tasks_path = home / "seed_tasks.json"
-        nlp = build_pipeline(settings.model)
-        summary = preannotate(inputs, tasks_path, nlp=nlp)
+        tasks_path = home / f"tasks-{story.name}.json"
+        nlp = build_pipeline(settings.model, story=story)
+        summary = preannotate(inputs, tasks_path, story=story, nlp=nlp)
         timings["preannotate_s"] = time.perf_counter() - t0
         say(f"pre-annotated {summary.articles} articles: {summary.actors} actors, {summary.claims} claims")
-        app = create_app({"settings": settings, "nlp": nlp})
+        app = create_app({"settings": settings, "nlp": nlp, "story": story.path})
+        store = app.extensions["stancedesk"].store
         server_url = f"http://127.0.0.1:{server_port}"
         server = serve_in_thread(app, "127.0.0.1", server_port)
         say(f"stancedesk server (webhook + ML backend) on {server_url}")
         t0 = time.perf_counter()
         tasks = json.loads(tasks_path.read_text(encoding="utf-8"))
-        pushed = push(tasks, project=project, url=ls.url, token=ls.credentials.token,
-                      webhook_url=f"{server_url}/webhook", webhook_secret=secret, ml_backend_url=server_url)
+        pushed = push(tasks, story=story, project=project, url=ls.url, token=ls.credentials.token,
+                      webhook_url=f"{server_url}/webhook", webhook_secret=secret, ml_backend_url=server_url,
+                      on_project=lambda pid, title: store.bind_project(pid, story.name, title))
         timings["push_s"] = time.perf_counter() - t0
     except BaseException:
+        if server is not None:
+            server.close()
         ls.stop()
         raise
     return Stack(ls, server, server_url, pushed, timings)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Callable
 
 from plugin.collector import process_event
 from plugin.labelstudio.client import connect, project_tasks, resolve_project
@@ -26,10 +27,16 @@ class SyncSummary:
     changes: dict[str, int]
 
 
-def sync(store: Store, *, url: str, token: str, project: str) -> SyncSummary:
-    """Pull every task and annotation of ``project`` and reconcile the store; returns what changed."""
+def sync(store: Store, *, url: str, token: str, project: str,
+         bind: Callable[[int, str], object] | None = None) -> SyncSummary:
+    """Pull every task and annotation of ``project`` and reconcile the store; returns what changed.
+
+    ``bind(project_id, title)`` is called before anything is stored (the CLI binds the project to its story).
+    """
     ls = connect(url, token)
     project_id, title = resolve_project(ls, url, project)
+    if bind is not None:
+        bind(project_id, title)
     tasks, annotations = [], []
     for task in project_tasks(ls, url, project_id):
         tasks.append(parse_task(task, f"task {task.get('id')}", project_id))

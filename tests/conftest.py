@@ -32,12 +32,23 @@ def annotation_config(repo_root: Path) -> str:
     return (repo_root / "annotation_configs" / "stancedesk.xml").read_text(encoding="utf-8")
 
 
+EXAMPLE_STORY = "russia-nato"
+
+
 @pytest.fixture(scope="session")
-def nlp():
-    """The full stancedesk pipeline on the default model, built once per session."""
+def example_story():
+    """The example story shipped with stancedesk (target, cue rules, bootstrap stance model)."""
+    from plugin.stories import find_story
+
+    return find_story(Path("/nonexistent-stancedesk-home"), EXAMPLE_STORY)
+
+
+@pytest.fixture(scope="session")
+def nlp(example_story):
+    """The full stancedesk pipeline on the default model for the example story, built once per session."""
     from plugin.pipeline import build_pipeline
 
-    return build_pipeline()
+    return build_pipeline(story=example_story)
 
 
 def _loader_reusing(nlp):
@@ -67,14 +78,14 @@ def reuse_nlp(nlp, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def seed_tasks(nlp, seeds_dir: Path, tmp_path_factory) -> list[dict]:
-    """The tasks that ``preannotate`` writes for the seed articles (the model runs once)."""
+def seed_tasks(nlp, example_story, seeds_dir: Path, tmp_path_factory) -> list[dict]:
+    """The tasks that ``preannotate`` writes for the seed articles of the example story (the model runs once)."""
     from plugin.preannotate import preannotate
 
     out = tmp_path_factory.mktemp("seed_tasks") / "t.json"
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(spacy, "load", _loader_reusing(nlp))
-        preannotate([seeds_dir], out)
+        preannotate([seeds_dir], out, story=example_story)
     return json.loads(out.read_text(encoding="utf-8"))
 
 
@@ -115,13 +126,15 @@ def build_doc(vocab, text: str, rows: list[str], ents: list[tuple[int, int, str]
 
 
 @pytest.fixture(scope="session")
-def rules_nlp():
-    """A blank English pipeline holding only the stancedesk rule components (no model)."""
+def rules_nlp(example_story):
+    """A blank English pipeline holding only the stancedesk rule components (no model), stance by the example
+    story's cue rules."""
     import plugin.pipeline  # noqa: F401  (registers the factories)
 
     nlp = spacy.blank("en")
     for name in ("stancedesk_boilerplate", "stancedesk_actors", "stancedesk_claims", "stancedesk_attribution", "stancedesk_stance"):
         nlp.add_pipe(name)
+    nlp.get_pipe("stancedesk_stance").configure(example_story.stance_table())
     return nlp
 
 

@@ -6,6 +6,7 @@ network failure is turned into a ``LabelStudioError`` that says what to do.
 
 from __future__ import annotations
 
+import html
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from label_studio_sdk.label_interface import LabelInterface
 from plugin.errors import LabelStudioError, TaskError
 from plugin.labelstudio.tasks import check_task
 from plugin.settings import SECRET_HEADER  # noqa: F401  (also what callers import from here)
+from plugin.stories import Story
 
 log = logging.getLogger(__name__)
 
@@ -102,15 +104,50 @@ class PushSummary:
     ml_backend: str | None  # "created" | "unchanged" | None
 
 
-def find_or_create_project(ls: LabelStudio, url: str, title: str, config: str) -> tuple[int, bool]:
+def project_instructions(story: Story) -> str:
+    """The project's instructions (HTML, shown before and beside every task): the target, then the story's notes."""
+    parts = [f"<h3>Stance target: {html.escape(story.target)}</h3>"]
+    if story.description:
+        parts.append(f"<p>{html.escape(story.description)}</p>")
+    if story.guideline:
+        paragraphs = [p.strip() for p in story.guideline.split("\n") if p.strip()]
+        parts.append("<h4>How this story draws the lines</h4>")
+        parts.extend(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    parts.append("<p>Actors, claims and speakers: see the guideline panel on the labeling screen.</p>")
+    return "\n".join(parts)
+
+
+def find_or_create_project(ls: LabelStudio, url: str, title: str, config: str, story: Story) -> tuple[int, bool]:
+    """The project titled ``title`` (its instructions brought up to date with the story), or a new one."""
+    instructions = project_instructions(story)
+    description = f"stancedesk story {story.name}: stance toward {story.target}"
     with _translated(url, f"looking up project {title!r}"):
         for project in ls.projects.list(title=title):
             if project.title == title:
+                if project.expert_instruction != instructions or not project.show_instruction:
+                    ls.projects.update(id=project.id, expert_instruction=instructions, show_instruction=True,
+                                       description=description)
                 return int(project.id), False
     with _translated(url, f"creating project {title!r} with the labeling config"):
-        project = ls.projects.create(title=title, label_config=config,
-                                     description="stancedesk: actors, claims, speakers and stance")
+        project = ls.projects.create(title=title, label_config=config, description=description,
+                                     expert_instruction=instructions, show_instruction=True)
     return int(project.id), True
+
+
+def story_tasks(tasks: Sequence[Mapping], story: Story) -> list[dict]:
+    """The tasks with the story's name and target in their data; a task pre-annotated for another story is refused."""
+    out = []
+    for n, task in enumerate(tasks):
+        data = task.get("data") if isinstance(task, Mapping) else None
+        if not isinstance(data, Mapping):
+            raise TaskError(f"task {n} is not a Label Studio task object with 'data'")
+        for key, mine in (("story", story.name), ("target", story.target)):
+            theirs = data.get(key)
+            if theirs not in (None, "", mine):
+                raise TaskError(f"task {data.get('doc_id', n)} was pre-annotated for {key} {theirs!r}, not story "
+                                f"{story.name!r} ({key} {mine!r}); pre-annotate it with --story {story.name}")
+        out.append({**task, "data": {**data, "story": story.name, "target": story.target}})
+    return out
 
 
 def existing_tasks(ls: LabelStudio, url: str, project_id: int) -> dict[str, tuple[int, set[str]]]:
@@ -144,18 +181,26 @@ def validate_tasks(tasks: Sequence[Mapping], config: str) -> None:
                 raise TaskError(f"task {doc_id}: prediction does not fit the labeling config: {errors[0]}")
 
 
-def push(tasks: Sequence[Mapping], *, project: str, url: str, token: str, webhook_url: str | None = None,
-         webhook_secret: str | None = None, ml_backend_url: str | None = None, config_path: Path | None = None,
-         batch_size: int = 100, progress: Callable[[int, int], None] | None = None) -> PushSummary:
-    """Push tasks with predictions into a project, creating it if needed; idempotent.
+def push(tasks: Sequence[Mapping], *, story: Story, url: str, token: str, project: str | None = None,
+         webhook_url: str | None = None, webhook_secret: str | None = None, ml_backend_url: str | None = None,
+         config_path: Path | None = None, batch_size: int = 100, progress: Callable[[int, int], None] | None = None,
+         on_project: Callable[[int, str], None] | None = None) -> PushSummary:
+    """Push a story's tasks with predictions into its project, creating it if needed; idempotent.
 
-    A task whose ``doc_id`` is already in the project is not imported again; if
-    its prediction has a model version the task lacks, the prediction is added.
+    The project is titled from the story (``project`` overrides the title) and its instructions hold the
+    target and the story's guideline notes; every task carries the story's target. ``on_project(id, title)``
+    is called once the project is known and before an ML backend is connected (which asks the server for the
+    project's story). A task whose ``doc_id`` is already in the project is not imported again; if its
+    prediction has a model version the task lacks, the prediction is added.
     """
+    title = project or story.title
     config = labeling_config(config_path)
+    tasks = story_tasks(tasks, story)
     validate_tasks(tasks, config)
     ls = connect(url, token)
-    project_id, created = find_or_create_project(ls, url, project, config)
+    project_id, created = find_or_create_project(ls, url, title, config, story)
+    if on_project is not None:
+        on_project(project_id, title)
     known = existing_tasks(ls, url, project_id)
     new, added, unchanged = [], 0, 0
     for task in tasks:
@@ -173,7 +218,7 @@ def push(tasks: Sequence[Mapping], *, project: str, url: str, token: str, webhoo
         unchanged += not fresh
     done = 0
     for start in range(0, len(new), batch_size):
-        batch = [dict(t) for t in new[start:start + batch_size]]
+        batch = new[start:start + batch_size]
         with _translated(url, f"importing tasks {start + 1}-{start + len(batch)}"):
             ls.projects.import_tasks(id=project_id, request=batch, return_task_ids=True)
         done += len(batch)
@@ -181,7 +226,7 @@ def push(tasks: Sequence[Mapping], *, project: str, url: str, token: str, webhoo
             progress(done, len(new))
     backend = connect_ml_backend(ls, url, project_id, ml_backend_url, webhook_secret) if ml_backend_url else None
     webhook = register_webhook(ls, url, project_id, webhook_url, webhook_secret) if webhook_url else None
-    return PushSummary(project_id, project, created, len(new), added, unchanged, webhook, backend)
+    return PushSummary(project_id, title, created, len(new), added, unchanged, webhook, backend)
 
 
 def register_webhook(ls: LabelStudio, url: str, project_id: int, webhook_url: str, secret: str | None) -> str:

@@ -132,6 +132,7 @@ def start_label_studio(data_dir: Path, *, port: int | None = None, timeout: floa
         "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
         "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
         "LABEL_STUDIO_LATEST_VERSION_CHECK": "false",
+        "LABEL_STUDIO_COLLECT_ANALYTICS": "false",  # else the pages load Google Tag Manager and labelstud.io/track
         "LABEL_STUDIO_USE_DEFAULT_BANNED_SUBNETS": "false",
         "LABEL_STUDIO_USER_ADDITIONAL_BANNED_SUBNETS": NON_LOOPBACK_PRIVATE,
         "SENTRY_DSN": "",

@@ -87,9 +87,9 @@ def prediction_result(item: AnnotatedArticle) -> list[dict]:
     return result + relations
 
 
-def to_task(item: AnnotatedArticle) -> dict:
-    """A Label Studio task with one prediction for an annotated article."""
-    data = {"text": item.article.text, "doc_id": item.article.doc_id}
+def to_task(item: AnnotatedArticle, *, extra_data: Mapping | None = None) -> dict:
+    """A Label Studio task with one prediction for an annotated article (``extra_data``: the story's fields)."""
+    data = {"text": item.article.text, "doc_id": item.article.doc_id, **(extra_data or {})}
     for key, value in item.article.meta.items():
         data.setdefault(key, value)
     scores = [c.confidence for c in item.claims]

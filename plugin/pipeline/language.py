@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 DATA_DIR = Path(__file__).parent / "data"
-DEFAULT_STANCE_CONFIG = DATA_DIR / "stance.toml"
 
 
 def _load_json(name: str) -> dict:
@@ -132,39 +130,3 @@ def boilerplate() -> BoilerplateData:
         bio_re=re.compile(raw["author_bio"]),
         byline_name_max_words=int(raw["byline_name_max_words"]),
     )
-
-
-def read_stance_config(path: Path | None = None) -> dict:
-    """Read a stance config TOML file and return its ``[stance]`` table.
-
-    Args:
-        path: the TOML file; the packaged default when None.
-    """
-    from plugin.errors import ConfigError
-
-    path = Path(path) if path is not None else DEFAULT_STANCE_CONFIG
-    try:
-        with open(path, "rb") as f:
-            raw = tomllib.load(f)
-    except FileNotFoundError as e:
-        raise ConfigError(f"stance config {path} does not exist; pass an existing TOML file with --config") from e
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"stance config {path} is not valid TOML: {e}") from e
-    table = raw.get("stance")
-    if not isinstance(table, dict) or not isinstance(table.get("target"), str) or not table["target"].strip():
-        raise ConfigError(
-            f"stance config {path} needs a [stance] table with a non-empty 'target' string, "
-            f'e.g. target = "Russia\'s security demands on NATO and the U.S."'
-        )
-    for key in ("proponents", "opponents", "support", "oppose", "neutral", "position"):
-        value = table.setdefault(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"stance config {path}: '{key}' must be a list of strings, got {value!r}")
-    weights = table.setdefault("weights", {})
-    if not isinstance(weights, dict):
-        raise ConfigError(f"stance config {path}: [stance.weights] must be a table")
-    for key, default in (("fixed", 1.0), ("position", 0.6), ("neutral", 0.5), ("default_confidence", 0.55)):
-        value = weights.setdefault(key, default)
-        if not isinstance(value, (int, float)):
-            raise ConfigError(f"stance config {path}: weights.{key} must be a number, got {value!r}")
-    return table

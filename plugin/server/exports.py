@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, request, send_file
 from werkzeug.exceptions import NotFound
 
 from plugin.errors import StancedeskError
-from plugin.server.webhook import check_secret
+from plugin.server.webhook import check_secret, request_story
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
@@ -34,7 +34,7 @@ def briefing():
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "briefing.docx"
         try:
-            export_briefing(state.store, path, model=state.settings.model, project_id=request.args.get("project", type=int),
+            export_briefing(state.store, path, model=state.settings.model, story=request_story(),
                             since=request.args.get("since"), until=request.args.get("until"),
                             include_unreviewed=include_unreviewed,
                             nlp=state.predictor.nlp if include_unreviewed else None)
@@ -52,8 +52,7 @@ def training():
     state = _state()
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            export_training(state.store, Path(tmp), base_model=state.settings.model,
-                            project_id=request.args.get("project", type=int))
+            export_training(state.store, Path(tmp), base_model=state.settings.model, story=request_story())
         except StancedeskError as e:
             raise NotFound(str(e)) from e
         buf = io.BytesIO()

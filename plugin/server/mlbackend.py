@@ -36,13 +36,21 @@ def health():
     return jsonify(status="UP", model_class="stancedesk", model_loaded=state.predictor.loaded)
 
 
+def _story(body: dict, tasks: list = ()):
+    try:
+        return _state().story_for(body.get("project"), tasks)
+    except StancedeskError as e:
+        raise BadRequest(str(e)) from e
+
+
 @bp.post("/setup")
 def setup():
-    _json_body()
+    body = _json_body()
+    story = _story(body)
     predictor = _state().predictor
     try:
         predictor.refresh()
-        version = predictor.model_version
+        version = predictor.model_version(story)
     except StancedeskError as e:
         raise BadRequest(str(e)) from e
     return jsonify(model_version=version)
@@ -58,7 +66,12 @@ def predict():
         data = task.get("data") if isinstance(task, dict) else None
         if not isinstance(data, dict) or not isinstance(data.get("text"), str):
             raise BadRequest(f"tasks[{n}] has no data.text string")
+    story = _story(body, tasks)
     predictor = _state().predictor
     predictor.refresh()
-    results = predictor.predict(tasks)
-    return jsonify(results=results, model_version=results[0]["model_version"] if results else predictor.model_version)
+    try:
+        results = predictor.predict(tasks, story)
+        version = results[0]["model_version"] if results else predictor.model_version(story)
+    except StancedeskError as e:
+        raise BadRequest(str(e)) from e
+    return jsonify(results=results, model_version=version)

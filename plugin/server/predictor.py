@@ -1,4 +1,5 @@
-"""The model behind /predict: loaded once per process, lazily, on first use."""
+"""The model behind /predict: one spaCy pipeline per process, loaded lazily on first use, and one stance
+component per story (its target, cue rules and stance model), so one server answers every story."""
 
 from __future__ import annotations
 
@@ -10,20 +11,21 @@ from typing import Mapping
 from spacy.language import Language
 
 from plugin.labelstudio.tasks import to_task
-from plugin.pipeline import build_pipeline, model_version
-from plugin.preannotate import make_tasks
+from plugin.pipeline import build_pipeline, model_version, story_stance
+from plugin.pipeline.stance import StanceRules
+from plugin.preannotate import make_tasks, story_data
 from plugin.records import Article
+from plugin.stories import Story
 
 
 class Predictor:
-    """Pre-annotates Label Studio task data with the stancedesk pipeline."""
+    """Pre-annotates Label Studio task data with the stancedesk pipeline, for the story a task belongs to."""
 
-    def __init__(self, model: str | Path, *, stance_config: Path | None = None, nlp: Language | None = None,
-                 registry_home: Path | None = None):
+    def __init__(self, model: str | Path, *, nlp: Language | None = None, registry_home: Path | None = None):
         self.model = model
-        self.stance_config = stance_config
         self._nlp = nlp
         self._lock = threading.Lock()
+        self._stances: dict[str, tuple[tuple, StanceRules]] = {}
         self.registry_home = registry_home  # follow the promoted model of this home (None: keep ``model``)
 
     def refresh(self) -> None:
@@ -42,19 +44,30 @@ class Predictor:
         if self._nlp is None:
             with self._lock:
                 if self._nlp is None:
-                    self._nlp = build_pipeline(self.model, stance_config=self.stance_config)
+                    self._nlp = build_pipeline(self.model)
         return self._nlp
 
     @property
     def loaded(self) -> bool:
         return self._nlp is not None
 
-    @property
-    def model_version(self) -> str:
-        return model_version(self.nlp)
+    def stance(self, story: Story) -> StanceRules:
+        """The story's stance component, built once and rebuilt when the story's target or stance model changes."""
+        model = story.stance_model
+        stamp = (model / "meta.json").stat().st_mtime_ns if model is not None and (model / "meta.json").is_file() else 0
+        key = (story.target, str(model), stamp, tuple(sorted(map(str, story.stance.items()))))
+        with self._lock:
+            cached = self._stances.get(story.name)
+            if cached is None or cached[0] != key:
+                cached = self._stances[story.name] = (key, story_stance(story))
+        return cached[1]
 
-    def predict(self, tasks: list[Mapping]) -> list[dict]:
+    def model_version(self, story: Story) -> str:
+        return model_version(self.nlp, self.stance(story))
+
+    def predict(self, tasks: list[Mapping], story: Story) -> list[dict]:
         """One prediction (``result``, ``score``, ``model_version``) per task, in order: what ``preannotate`` writes."""
         articles = [Article(doc_id=str(t["data"].get("doc_id", t.get("id", n))), text=t["data"]["text"],
                             meta=MappingProxyType({})) for n, t in enumerate(tasks)]
-        return [to_task(item)["predictions"][0] for item in make_tasks(self.nlp, articles)]
+        items = make_tasks(self.nlp, articles, stance=self.stance(story))
+        return [to_task(item, extra_data=story_data(story))["predictions"][0] for item in items]

@@ -16,8 +16,10 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, Unauthorized
 
 from plugin.collector import process_event
+from plugin.errors import StancedeskError
 from plugin.labelstudio.events import PayloadError, parse_event
 from plugin.settings import SECRET_HEADER
+from plugin.stories import find_story, project_ids
 
 bp = Blueprint("webhook", __name__)
 log = logging.getLogger(__name__)
@@ -35,6 +37,18 @@ def check_secret() -> None:
         raise Unauthorized(f"missing header {SECRET_HEADER}")
     if not hmac.compare_digest(offered.encode("utf-8"), expected.encode("utf-8")):
         raise Unauthorized(f"wrong {SECRET_HEADER}")
+
+
+def request_story():
+    """The story a GET request asks about: ``?story=NAME`` or ``?project=ID`` (a bound project), else the default."""
+    state = current_app.extensions["stancedesk"]
+    try:
+        name = request.args.get("story")
+        if name:
+            return find_story(state.settings.home, name)
+        return state.story_for(request.args.get("project"))
+    except StancedeskError as e:
+        raise BadRequest(str(e)) from e
 
 
 @bp.post("/webhook")
@@ -60,9 +74,15 @@ def webhook():
         log.exception("event %s (%s) failed; replay it with 'stancedesk replay'", event_id, parsed.action)
         store.mark_event(event_id, "failed", f"{type(e).__name__}: {e}")
         return jsonify(status="failed", event_id=event_id, message="stored; processing failed, run 'stancedesk replay'"), 202
-    if parsed.action == "START_TRAINING":  # Label Studio's train button: retrain in the background
-        started = current_app.extensions["stancedesk"].trainer.start()
-        return jsonify(status="processed", event_id=event_id, training="started" if started else "already running")
+    if parsed.action == "START_TRAINING":  # Label Studio's train button: retrain the project's story in the background
+        state = current_app.extensions["stancedesk"]
+        try:
+            story = state.story_for(body.get("project"))
+        except StancedeskError as e:
+            return jsonify(status="processed", event_id=event_id, training="not started", message=str(e))
+        started = state.trainer.start(story)
+        return jsonify(status="processed", event_id=event_id, story=story.name,
+                       training="started" if started else "already running")
     return jsonify(status="processed", event_id=event_id, changes=changes)
 
 
@@ -75,10 +95,12 @@ def stats():
     from plugin.stats import agreement, correction_stats
 
     check_secret()
-    project = request.args.get("project", type=int)
-    reviewed = reviewed_annotations(current_app.extensions["stancedesk"].store, project_id=project)
+    story = request_story()
+    state = current_app.extensions["stancedesk"]
+    reviewed = reviewed_annotations(state.store, project_id=project_ids(state.store, story))
     agree = agreement(reviewed)
     return jsonify(
+        story=story.name, target=story.target,
         reviewed=len(reviewed),
         by_model_version={v: s.as_dict() for v, s in correction_stats(reviewed).items()},
         agreement={"tasks": agree.tasks, "pairs": agree.pairs, "f1": agree.f1, "stance_kappa": agree.stance_kappa,

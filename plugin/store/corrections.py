@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import Collection, Iterable
 
 from plugin.labelstudio.events import AnnotationRecord, TaskRecord
 from plugin.records import AnnotatedArticle
@@ -142,13 +142,23 @@ def delete_tasks(conn, ids: Iterable[int], *, event_id: int | None, at: str | No
     return n
 
 
-def current_annotations(conn, *, project_id: int | None = None, include_deleted: bool = False) -> list[CurrentAnnotation]:
+def project_filter(project_id: int | Collection[int] | None) -> tuple[str | None, list[int]]:
+    """A WHERE condition for one project id or several (a story's projects; none matches nothing), or (None, [])."""
+    if project_id is None:
+        return None, []
+    ids = [project_id] if isinstance(project_id, int) else list(project_id)
+    return f"project_id IN ({', '.join('?' * len(ids))})" if ids else "0", ids
+
+
+def current_annotations(conn, *, project_id: int | Collection[int] | None = None,
+                        include_deleted: bool = False) -> list[CurrentAnnotation]:
     sql = ("SELECT id, task_id, project_id, updated_at, result, was_cancelled, completed_by, prediction_model_version,"
            " prediction_result, deleted_at, problems FROM annotations")
     where, args = [], []
-    if project_id is not None:
-        where.append("project_id = ?")
-        args.append(project_id)
+    condition, ids = project_filter(project_id)
+    if condition:
+        where.append(condition)
+        args.extend(ids)
     if not include_deleted:
         where.append("deleted_at IS NULL")
     if where:
@@ -186,10 +196,11 @@ def live_ids(conn, project_id: int) -> tuple[set[int], set[int]]:
     return tasks, anns
 
 
-def live_tasks(conn, *, project_id: int | None = None) -> list[tuple[int, dict]]:
-    """(task id, data) of every task not deleted, optionally of one project."""
+def live_tasks(conn, *, project_id: int | Collection[int] | None = None) -> list[tuple[int, dict]]:
+    """(task id, data) of every task not deleted, optionally of one project or several."""
     sql, args = "SELECT id, data FROM tasks WHERE deleted_at IS NULL", []
-    if project_id is not None:
-        sql += " AND project_id = ?"
-        args.append(project_id)
+    condition, ids = project_filter(project_id)
+    if condition:
+        sql += " AND " + condition
+        args.extend(ids)
     return [(r[0], json.loads(r[1])) for r in conn.execute(sql + " ORDER BY id", args)]

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 from plugin.errors import StoreError
 
 DB_FILE = "stancedesk.sqlite3"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _SECRET_KEYS = frozenset({"token", "access_token", "api_key", "password", "basic_auth_pass"})
 
 _MIGRATIONS: dict[int, str] = {
@@ -89,6 +89,15 @@ _MIGRATIONS: dict[int, str] = {
         speaker TEXT, speaker_start INTEGER, speaker_end INTEGER, stance TEXT NOT NULL
     );
     CREATE INDEX claims_annotation ON claims(annotation_id);
+    """,
+    3: """
+    CREATE TABLE projects (                     -- which story each Label Studio project belongs to
+        id          INTEGER PRIMARY KEY,        -- Label Studio project id
+        story       TEXT NOT NULL,
+        title       TEXT,
+        bound_at    TEXT NOT NULL
+    );
+    CREATE INDEX projects_story ON projects(story);
     """,
 }
 
@@ -217,6 +226,37 @@ class Store:
             rows = self._conn.execute(sql + " ORDER BY id", tuple(args)).fetchall()
         for row in rows:
             yield Event(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6], row[7])
+
+
+    # -- projects and their stories ----------------------------------------------
+    def bind_project(self, project_id: int, story: str, title: str | None = None) -> str:
+        """Record that a Label Studio project belongs to a story: "bound", "unchanged", or an error if it
+        belongs to another story (one project, one story: its tasks and corrections must not mix)."""
+        with self.transaction() as conn:
+            row = conn.execute("SELECT story FROM projects WHERE id = ?", (project_id,)).fetchone()
+            if row is not None and row[0] != story:
+                raise StoreError(f"Label Studio project {project_id} belongs to story {row[0]!r}, not {story!r}; "
+                                 f"push story {story!r} to its own project (another --project title)")
+            if row is not None:
+                conn.execute("UPDATE projects SET title = COALESCE(?, title) WHERE id = ?", (title, project_id))
+                return "unchanged"
+            conn.execute("INSERT INTO projects (id, story, title, bound_at) VALUES (?, ?, ?, ?)",
+                         (project_id, story, title, datetime.now(timezone.utc).isoformat(timespec="seconds")))
+            return "bound"
+
+    def project_story(self, project_id: int) -> str | None:
+        with self.reading() as conn:
+            row = conn.execute("SELECT story FROM projects WHERE id = ?", (project_id,)).fetchone()
+        return row[0] if row else None
+
+    def story_projects(self, story: str) -> list[int]:
+        with self.reading() as conn:
+            return [r[0] for r in conn.execute("SELECT id FROM projects WHERE story = ? ORDER BY id", (story,))]
+
+    def projects(self) -> list[tuple[int, str, str | None]]:
+        """Every bound project: (id, story, title)."""
+        with self.reading() as conn:
+            return [tuple(r) for r in conn.execute("SELECT id, story, title FROM projects ORDER BY id")]
 
 
 def open_store(home: Path) -> Store:

@@ -26,12 +26,12 @@ class Trainer:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self) -> bool:
-        """Start a retrain unless one is running; returns whether one was started."""
+    def start(self, story) -> bool:
+        """Start a retrain of ``story`` unless one is running; returns whether one was started."""
         with self._lock:
             if self.running:
                 return False
-            self._thread = threading.Thread(target=self._run, name="stancedesk-retrain", daemon=True)
+            self._thread = threading.Thread(target=self._run, args=(story,), name="stancedesk-retrain", daemon=True)
             self._thread.start()
             return True
 
@@ -39,21 +39,22 @@ class Trainer:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _run(self) -> None:
+    def _run(self, story) -> None:
         from plugin.exports import export_training
         from plugin.training import registry
-        from plugin.training.retrain import retrain
+        from plugin.training.retrain import install_stance, retrain
 
         settings, store = self.state.settings, self.state.store
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
         output = Path(settings.home) / "models" / f"auto-{stamp}"
-        outcome: dict = {"model_dir": str(output)}
+        outcome: dict = {"model_dir": str(output), "story": story.name}
         try:
             with tempfile.TemporaryDirectory() as tmp:
-                export_training(store, Path(tmp) / "data", base_model=settings.model)
-                result = retrain(Path(tmp) / "data", output, base_model=settings.model,
-                                 stance_config=self.state.predictor.stance_config)
-            outcome.update(promoted=result.promote, reason=result.reason, model_version=result.metrics["model_version"])
+                export_training(store, Path(tmp) / "data", base_model=settings.model, story=story)
+                result = retrain(Path(tmp) / "data", output, base_model=settings.model, story=story)
+            outcome.update(promoted=result.promote, reason=result.reason, model_version=result.metrics["model_version"],
+                           stance=result.metrics["stance"]["verdict"])
+            install_stance(settings.home, story, result)
             if result.promote:
                 registry.promote(settings.home, result.model_dir)
         except Exception as e:  # noqa: BLE001  (a background job: the outcome is journaled, the server keeps serving)

@@ -36,6 +36,7 @@ from plugin.errors import StancedeskError
 from plugin.evaluate import PRF
 from plugin.pipeline.stance_model import STANCE_MODEL_DIR
 from plugin.records import ACTOR_LABELS
+from plugin.stories import Story, install_stance_model
 from plugin.training.stance import retrain_stance
 
 FORGETTING_LIMIT = 2.0  # F1 points
@@ -126,12 +127,12 @@ def _data_hash(data_dir: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def retrain(data_dir: Path, output: Path, *, base_model: str, max_epochs: int = 15,
-            stance_config: Path | None = None) -> RetrainResult:
+def retrain(data_dir: Path, output: Path, *, base_model: str, story: Story, max_epochs: int = 15) -> RetrainResult:
     """Train on ``data_dir`` (an exported training set), write the model and metrics.json to ``output``.
 
-    The NER and the stance classifier both learn from the corrections; the stance model the output
-    carries is the retrained one if it is not worse than the current one, else the current one.
+    The NER and the story's stance classifier both learn from the corrections; the stance model the output
+    carries is the retrained one if it is not worse than the story's current one, else the current one
+    (``metrics["stance"]["verdict"]`` says which). Only claims whose stance is toward the story's target train it.
     """
     data_dir, output = Path(data_dir), Path(output)
     for name in ("train.spacy", "dev.spacy", "config.cfg"):
@@ -161,11 +162,11 @@ def retrain(data_dir: Path, output: Path, *, base_model: str, max_epochs: int = 
         new_nlp.meta["version"] = f"{base_nlp.meta.get('version', '0')}+ft{stamp}"
         new_nlp.meta["description"] = f"stancedesk: {base_model} NER fine-tuned on corrections (data {data_hash})"
         promote, reason = verdict(metrics["before"]["micro"]["f1"], metrics["after"]["micro"]["f1"], metrics["forgetting"]["drop"])
-        metrics.update(base_model=str(base_model), model_version=new_nlp.meta["version"], data_hash=data_hash,
+        metrics.update(story=story.name, target=story.target, base_model=str(base_model), model_version=new_nlp.meta["version"], data_hash=data_hash,
                        trained_at=stamp, verdict="promoted" if promote else "not promoted", reason=reason,
                        train_documents=_human_documents(data_dir / "train.spacy", base_nlp.vocab), dev_documents=len(dev_docs),
                        heldout_documents=len(heldout_docs))
-        stance = retrain_stance(data_dir, base_model, stance_config=stance_config)
+        stance = retrain_stance(data_dir, base_model, story=story)
         metrics["stance"] = stance.metrics
         # the whole model directory is built aside, then moved into place: never a half-written model
         staged = Path(tmp) / "model"
@@ -177,3 +178,18 @@ def retrain(data_dir: Path, output: Path, *, base_model: str, max_epochs: int = 
             shutil.rmtree(output)
         os.replace(staged, output)
     return RetrainResult(output, metrics, promote, reason)
+
+
+def install_stance(home: Path, story: Story, result: RetrainResult) -> Path | None:
+    """Make the retrained stance model the story's own when it replaced the current one (judged on the story's
+    held-out corrected claims); returns where it went, or None when the current one stays."""
+    stance = result.metrics.get("stance") or {}
+    model = result.model_dir / STANCE_MODEL_DIR
+    if stance.get("verdict") != "replaced" or not (model / "meta.json").is_file():
+        return None
+    after = stance.get("after") or {}
+    quality = {"macro_f1": after.get("macro_f1"), "accuracy": after.get("accuracy"),
+               "measured_on": f"on {after.get('claims')} held-out corrected claims of the story",
+               "before": (stance.get("before") or {}).get("macro_f1"), "trained_claims": stance.get("train_claims"),
+               "model_dir": str(result.model_dir)}
+    return install_stance_model(home, story, model, quality)

@@ -16,12 +16,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from plugin.pipeline import language
-from plugin.pipeline.stance import StanceRules
 from plugin.evaluate import PRF, macro_f1
+from plugin.pipeline import configure_stance
+from plugin.pipeline.stance import StanceRules
 from plugin.pipeline.stance_model import (StanceClassifier, bootstrap_path, classifier_input, embeddings_available,
-                                          load_classifier, new_classifier, own_model_dir)
+                                          load_classifier, new_classifier)
 from plugin.records import STANCES
+from plugin.stories import Story
 
 
 # Fewer held-out corrected claims than this cannot tell a better stance model from luck (measured with
@@ -35,11 +36,13 @@ class StanceOutcome:
     metrics: dict
 
 
-def _claims(path: Path) -> list[dict]:
+def _claims(path: Path, target: str) -> list[dict]:
+    """The corrected claims of a JSONL split whose stance is toward ``target`` (records of other stories are left out)."""
     if not path.is_file():
         return []
-    return [c for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-            for c in json.loads(line).get("claims", []) if c.get("stance") in STANCES]
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [c for r in records if (r.get("target") or (r.get("meta") or {}).get("target") or target) == target
+            for c in r.get("claims", []) if c.get("stance") in STANCES]
 
 
 def stance_scores(pairs: list[tuple[str, str]]) -> dict:
@@ -56,20 +59,23 @@ def stance_scores(pairs: list[tuple[str, str]]) -> dict:
             "accuracy": round(sum(p == g for p, g in pairs) / len(pairs), 4) if pairs else 0.0, "claims": len(pairs)}
 
 
-def current_classifier(base_model: str, rules: StanceRules) -> tuple[StanceClassifier | None, Path | None]:
-    """The classifier the base pipeline would use for this target and its directory, or (None, None): the rules."""
-    path = own_model_dir(base_model) or bootstrap_path()
-    rules.use_model(str(path) if path else "rules", strict=False)
-    return (rules.classifier, path) if rules.classifier else (None, None)
+def current_classifier(base_model: str, story: Story) -> tuple[StanceRules, StanceClassifier | None, Path | None]:
+    """The story's stance component as pre-annotation would build it, and its classifier and directory
+    (None, None: the rules)."""
+    rules = configure_stance(StanceRules(story.stance_table()), story, model=base_model)
+    if rules.classifier is None:
+        return rules, None, None
+    return rules, rules.classifier, Path(rules.model_spec)
 
 
-def retrain_stance(data_dir: Path, base_model: str, *, stance_config: Path | None = None,
+def retrain_stance(data_dir: Path, base_model: str, *, story: Story,
                    min_dev_claims: int = MIN_DEV_CLAIMS) -> StanceOutcome:
-    rules = StanceRules(language.read_stance_config(stance_config))
-    current, current_path = current_classifier(base_model, rules)
-    train, dev = _claims(Path(data_dir) / "train.jsonl"), _claims(Path(data_dir) / "dev.jsonl")
-    current_name = current.kind if current else "rules"
-    metrics = {"target": rules.target, "current_model": current_name, "train_claims": len(train), "dev_claims": len(dev)}
+    rules, current, current_path = current_classifier(base_model, story)
+    train = _claims(Path(data_dir) / "train.jsonl", story.target)
+    dev = _claims(Path(data_dir) / "dev.jsonl", story.target)
+    current_name = current.kind if current else rules.kind
+    metrics = {"story": story.name, "target": rules.target, "current_model": current_name, "train_claims": len(train),
+               "dev_claims": len(dev)}
     if not train or len(dev) < max(1, min_dev_claims):
         metrics.update(verdict="kept current", reason=f"not enough corrected claims to judge a new stance model "
                        f"({len(train)} train, {len(dev)} dev; {min_dev_claims} dev claims needed)")
