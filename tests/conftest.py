@@ -151,6 +151,32 @@ def annotate(rules_nlp):
     return run
 
 
+# -- two invented stories (other targets than the example's) ---------------------------
+TOLL = """[story]
+name = "bridge-toll"
+title = "The Riverside bridge toll"
+target = "The Riverside bridge toll"
+
+[stance]
+proponents = ["Harbour Council"]
+opponents = ["Drivers Union"]
+support = ["fair price"]
+oppose = ["daylight robbery"]
+
+[guideline]
+notes = "support: the toll pays for repairs"
+"""
+PARK = """[story]
+name = "park-plan"
+title = "The Northside park plan"
+target = "The Northside park plan"
+
+[stance]
+support = ["green space"]
+oppose = ["waste of money"]
+"""
+
+
 # -- a real Label Studio and a real stancedesk server, once per session ---------------
 WEBHOOK_SECRET = "test-secret-0123456789"
 

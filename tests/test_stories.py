@@ -14,34 +14,9 @@ from plugin.stories import (add_story, example_stories, find_story, init_story, 
                             resolve_story, story_home)
 from plugin.store import open_store
 
-from conftest import WEBHOOK_SECRET
+from conftest import PARK, TOLL, WEBHOOK_SECRET
 
 AUTH = {SECRET_HEADER: WEBHOOK_SECRET}
-TOLL = """[story]
-name = "bridge-toll"
-title = "The Riverside bridge toll"
-target = "The Riverside bridge toll"
-
-[stance]
-proponents = ["Harbour Council"]
-opponents = ["Drivers Union"]
-support = ["fair price"]
-oppose = ["daylight robbery"]
-
-[guideline]
-notes = "support: the toll pays for repairs"
-"""
-PARK = """[story]
-name = "park-plan"
-title = "The Northside park plan"
-target = "The Northside park plan"
-
-[stance]
-support = ["green space"]
-oppose = ["waste of money"]
-"""
-
-
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
