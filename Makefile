@@ -8,6 +8,8 @@ STAMP := $(VENV)/.stancedesk-installed
 EXTRAS ?= embeddings
 comma := ,
 ALL_EXTRAS := test,server$(if $(EXTRAS),$(comma)$(EXTRAS))
+# apt-get runs directly as root (CI), through sudo otherwise.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test install clean-venv
 
@@ -16,6 +18,8 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[$(ALL_EXTRAS)]"
+# Debian's chromium for the browser test (Playwright drives it; `playwright install` would download a browser).
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-liberation >/dev/null; }
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -23,7 +27,7 @@ install: $(STAMP)
 # The main job on the embedded defaults: local Label Studio + stancedesk server,
 # seeds pre-annotated and pushed, webhook and ML backend connected. Ctrl-C stops it.
 run: $(STAMP)
-	$(BIN)/stancedesk up
+	$(BIN)/stancedesk up --story $(STORY) --label-studio-port $(LABEL_STUDIO_PORT) --port $(PORT)
 
 # Every test, including those that need the model and a real Label Studio.
 test: $(STAMP)

@@ -50,7 +50,7 @@ def main() -> None:
         for n in args.claims:
             items = synthetic(n)
             t0 = time.perf_counter()
-            write_briefing(items, Path(tmp) / f"brief-{n}.docx", BriefingInfo(target="the target"))
+            write_briefing(items, Path(tmp) / f"brief-{n}.docx", BriefingInfo(target="the target", title="export speed"))
             size = (Path(tmp) / f"brief-{n}.docx").stat().st_size / 1024
             print(f"briefing      {n:6d} claims, {len(items):5d} articles: {time.perf_counter() - t0:6.2f} s  ({size:.0f} KiB)")
             if args.training:

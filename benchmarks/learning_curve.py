@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO))
 
 import spacy  # noqa: E402
 
+from plugin.stories import find_story  # noqa: E402
 from plugin.evaluate import PRF, evaluate, read_gold  # noqa: E402
 from plugin.exports import export_training  # noqa: E402
 from plugin.preannotate import make_tasks  # noqa: E402
@@ -54,6 +55,8 @@ def deliveries(items):
                "annotation": {"id": n, "task": n, "result": result, "completed_by": 1,
                               "updated_at": "2026-01-01T10:00:00.000000Z"}}
 
+EXAMPLE = find_story(REPO / ".no-home", "russia-nato")  # the dev set's story
+
 
 def bare_f1(nlp, held) -> float:
     tp = pred = gold = 0
@@ -65,7 +68,7 @@ def bare_f1(nlp, held) -> float:
 
 
 def pipeline_f1(model, held) -> float:
-    predicted = list(make_tasks(build_pipeline(model), [h.article for h in held]))
+    predicted = list(make_tasks(build_pipeline(model, story=EXAMPLE), [h.article for h in held]))
     return 100 * evaluate(held, predicted)["actors"].f1
 
 
@@ -86,12 +89,13 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             app = create_app({"settings": Settings(home=tmp / "home", webhook_secret="lc")})
+            app.extensions["stancedesk"].store.bind_project(1, EXAMPLE.name, "learning curve")
             client = app.test_client()
             for body in [*imported(pool), *deliveries(pool[:size])]:
                 assert client.post("/webhook", json=body, headers={"X-Stancedesk-Secret": "lc"}).status_code == 200
             t0 = time.perf_counter()
-            export_training(app.extensions["stancedesk"].store, tmp / "data", base_model=args.base)
-            result = retrain(tmp / "data", tmp / "model", base_model=args.base, max_epochs=args.max_epochs)
+            export_training(app.extensions["stancedesk"].store, tmp / "data", base_model=args.base, story=EXAMPLE)
+            result = retrain(tmp / "data", tmp / "model", base_model=args.base, story=EXAMPLE, max_epochs=args.max_epochs)
             seconds = time.perf_counter() - t0
             print(f"{size:9d}  {bare_f1(spacy.load(tmp / 'model'), held):11.1f}  {pipeline_f1(str(tmp / 'model'), held):11.1f}  "
                   f"{result.metrics['forgetting']['drop']:10.2f}  {seconds:9.1f}  {result.metrics['verdict']}", flush=True)

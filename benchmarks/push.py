@@ -21,6 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from plugin.stories import find_story  # noqa: E402
 from plugin.labelstudio.client import push  # noqa: E402
 from plugin.labelstudio.local import free_port, start_label_studio  # noqa: E402
 from plugin.pipeline import build_pipeline  # noqa: E402
@@ -28,6 +29,8 @@ from plugin.preannotate import preannotate  # noqa: E402
 from plugin.server import create_app  # noqa: E402
 from plugin.settings import Settings  # noqa: E402
 from plugin.stack import serve_in_thread  # noqa: E402
+
+EXAMPLE = find_story(REPO / ".no-home", "russia-nato")
 
 
 def rss_mib(pid: int | str = "self") -> float:
@@ -47,10 +50,10 @@ def main() -> None:
         ls = start_label_studio(tmp / "label-studio")
         print(f"Label Studio first start   {time.perf_counter() - t0:6.1f} s")
         try:
-            nlp = build_pipeline()
+            nlp = build_pipeline(story=EXAMPLE)
             import json
 
-            preannotate([REPO / "seeds"], tmp / "seeds.json", nlp=nlp)
+            preannotate([REPO / "seeds"], tmp / "seeds.json", story=EXAMPLE, nlp=nlp)
             seeds = json.loads((tmp / "seeds.json").read_text())
             tasks = []
             for n, task in zip(range(args.articles), itertools.cycle(seeds)):
@@ -60,7 +63,7 @@ def main() -> None:
             port = free_port()
             app = create_app({"settings": Settings(home=tmp / "home", webhook_secret="bench"), "nlp": nlp})
             server = serve_in_thread(app, "127.0.0.1", port)
-            kw = dict(project="bench", url=ls.url, token=ls.credentials.token, webhook_url=f"http://127.0.0.1:{port}/webhook",
+            kw = dict(story=EXAMPLE, project="bench", url=ls.url, token=ls.credentials.token, webhook_url=f"http://127.0.0.1:{port}/webhook",
                       webhook_secret="bench", ml_backend_url=f"http://127.0.0.1:{port}")
             t0 = time.perf_counter()
             push(seeds, **{**kw, "project": "bench-seeds"})

@@ -22,6 +22,7 @@ import spacy
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from plugin.stories import find_story  # noqa: E402
 from plugin.articles import read_articles  # noqa: E402
 from plugin.identity import unify_names  # noqa: E402
 from plugin.labelstudio.tasks import to_task  # noqa: E402
@@ -36,6 +37,7 @@ def main() -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--n-process", type=int, default=1)
     parser.add_argument("--stance-model", default=None, help="auto, rules or a directory (default: as preannotate)")
+    parser.add_argument("--story", default="russia-nato", help="the story (default: the example story)")
     parser.add_argument("--batch-size", type=int, default=16)
     args = parser.parse_args()
 
@@ -50,7 +52,8 @@ def main() -> None:
         pass
     bare_s = time.perf_counter() - t0
 
-    nlp = build_pipeline(args.model, stance_model=args.stance_model)
+    story = find_story(REPO / ".no-home", args.story)
+    nlp = build_pipeline(args.model, story=story, stance_model=None if args.stance_model == "auto" else args.stance_model)
     t0 = time.perf_counter()
     annotated = list(make_tasks(nlp, articles, batch_size=args.batch_size, n_process=args.n_process))
     tasks = [to_task(item) for item in unify_names(annotated)]

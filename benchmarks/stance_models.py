@@ -9,7 +9,7 @@
 Input of every model: "<speaker>: <claim text>" with gold claim spans and
 speakers (except end-to-end). Folds are whole near-duplicate story clusters,
 so a wire story never sits on both sides. ``bootstrap`` writes the packaged
-models under plugin/pipeline/data/stance_models/ (weights and meta only; the
+models under plugin/examples/russia-nato/stance_model/ (weights and meta only; the
 dev texts stay in ../shared). The dev texts are read in place, never copied.
 """
 
@@ -28,17 +28,19 @@ sys.path.insert(0, str(REPO))
 
 from exporters.dedup import cluster_documents  # noqa: E402
 from plugin.evaluate import evaluate, macro_f1, read_gold  # noqa: E402
-from plugin.pipeline import language  # noqa: E402
 from plugin.pipeline.stance import StanceRules  # noqa: E402
-from plugin.pipeline.stance_model import (BOOTSTRAP_DIR, classifier_input, embeddings_available,  # noqa: E402
+from plugin.pipeline.stance_model import (classifier_input, embeddings_available,  # noqa: E402
                                           new_classifier)
 
+from plugin.stories import find_story  # noqa: E402
+
 GOLD = REPO.parent / "shared" / "devset" / "dev_gold.jsonl"
+EXAMPLE = find_story(REPO / ".no-home", "russia-nato")  # the first story: its cue rules and bootstrap
 
 
 @functools.cache
 def rules() -> StanceRules:
-    return StanceRules(language.read_stance_config(None))
+    return StanceRules(EXAMPLE.stance_table())
 
 
 def claims_of(docs):
@@ -133,7 +135,7 @@ def end_to_end(docs, k, kind):
 
     target = rules().target
     gold_all, predicted_all = [], []
-    nlp = build_pipeline(stance_model="rules")  # loaded once; each fold swaps in its own stance model
+    nlp = build_pipeline(story=EXAMPLE, stance_model="rules")  # loaded once; each fold swaps in its own stance model
     with tempfile.TemporaryDirectory() as tmp:
         for n, part in enumerate(folds(docs, k)):
             train = claims_of([d for d in docs if d.article.doc_id not in part])
@@ -190,7 +192,7 @@ def bootstrap(docs):
     if not embeddings_available():
         sys.exit("the bootstrap model is the embeddings one: pip install -e '.[embeddings]' first")
     for kind in ["embeddings"]:
-        out = BOOTSTRAP_DIR / kind
+        out = EXAMPLE.path.parent / "stance_model"
         model = new_classifier(kind, target).fit([t[0] for t in items], [t[1] for t in items])
         model.meta.update(source="stancedesk bootstrap: the shared dev set's gold claims (weights only)")
         model.save(out)

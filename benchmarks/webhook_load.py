@@ -28,6 +28,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from plugin.stories import find_story  # noqa: E402
 from plugin.labelstudio.local import free_port  # noqa: E402
 from plugin.preannotate import preannotate  # noqa: E402
 from plugin.store import corrections, open_store  # noqa: E402
@@ -43,11 +44,11 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        preannotate([REPO / "seeds"], tmp / "seeds.json")
+        preannotate([REPO / "seeds"], tmp / "seeds.json", story=find_story(tmp / "home", "russia-nato"))
         seeds = json.loads((tmp / "seeds.json").read_text())
         port = free_port()
         env = {**os.environ, "STANCEDESK_HOME": str(tmp / "home"), "STANCEDESK_WEBHOOK_SECRET": SECRET}
-        server = subprocess.Popen([sys.executable, "-m", "plugin.cli", "serve", "--port", str(port), "--threads", str(args.threads)],
+        server = subprocess.Popen([sys.executable, "-m", "plugin.cli", "serve", "--story", "russia-nato", "--port", str(port), "--threads", str(args.threads)],
                                   env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         url = f"http://127.0.0.1:{port}"
         try:
