@@ -31,6 +31,17 @@ def assert_user_error(rc: int, out: str, err: str, message: str) -> None:
     assert out == ""
 
 
+@pytest.fixture(autouse=True)
+def home(tmp_path_factory, monkeypatch) -> Path:
+    """A fresh STANCEDESK_HOME (no registered story): commands name theirs with --story."""
+    home = tmp_path_factory.mktemp("stancedesk-home")
+    monkeypatch.setenv("STANCEDESK_HOME", str(home))
+    return home
+
+
+STORY = ["--story", "russia-nato"]  # the example story shipped with stancedesk
+
+
 def assert_nothing_written(out_file: Path) -> None:
     """Neither the output nor a temporary file beside it is left behind."""
     assert not out_file.exists()
@@ -53,7 +64,7 @@ def out_file(tmp_path) -> Path:
 
 # -- preannotate: input errors (found before the model loads) ------------------------------------
 def test_missing_input(capsys, tmp_path, out_file):
-    rc, out, err = run(capsys, ["preannotate", tmp_path / "nope.txt", "-o", out_file])
+    rc, out, err = run(capsys, ["preannotate", tmp_path / "nope.txt", "-o", out_file, *STORY])
 
     assert_user_error(rc, out, err, r"nope\.txt: no such file or directory")
     assert_nothing_written(out_file)
@@ -63,7 +74,7 @@ def test_empty_input_file(capsys, tmp_path, out_file):
     f = tmp_path / "empty.txt"
     f.write_bytes(b"")
 
-    rc, out, err = run(capsys, ["preannotate", f, "-o", out_file])
+    rc, out, err = run(capsys, ["preannotate", f, "-o", out_file, *STORY])
 
     assert_user_error(rc, out, err, r"empty\.txt: file is empty")
     assert_nothing_written(out_file)
@@ -73,7 +84,7 @@ def test_empty_input_directory(capsys, tmp_path, out_file):
     d = tmp_path / "inbox"
     d.mkdir()
 
-    rc, out, err = run(capsys, ["preannotate", d, "-o", out_file])
+    rc, out, err = run(capsys, ["preannotate", d, "-o", out_file, *STORY])
 
     assert_user_error(rc, out, err, r"inbox: directory holds no \.txt or \.jsonl files")
     assert_nothing_written(out_file)
@@ -83,7 +94,7 @@ def test_non_utf8_input(capsys, tmp_path, out_file):
     f = tmp_path / "latin1.txt"
     f.write_bytes("Caf\u00e9 talks".encode("latin-1"))
 
-    rc, out, err = run(capsys, ["preannotate", f, "-o", out_file])
+    rc, out, err = run(capsys, ["preannotate", f, "-o", out_file, *STORY])
 
     assert_user_error(rc, out, err, r"latin1\.txt: not valid UTF-8")
     assert_nothing_written(out_file)
@@ -93,7 +104,7 @@ def test_bad_jsonl_input_names_the_line(capsys, tmp_path, out_file):
     f = tmp_path / "batch.jsonl"
     f.write_text('{"id": "a", "text": "Fine."}\n{oops\n', encoding="utf-8")
 
-    rc, out, err = run(capsys, ["preannotate", f, "-o", out_file])
+    rc, out, err = run(capsys, ["preannotate", f, "-o", out_file, *STORY])
 
     assert_user_error(rc, out, err, r"batch\.jsonl:2: not valid JSON")
     assert_nothing_written(out_file)
@@ -126,7 +137,7 @@ def test_version(capsys):
 # -- preannotate: model and config errors --------------------------------------------------------
 @pytest.mark.model
 def test_bad_model_name(capsys, article, out_file):
-    rc, out, err = run(capsys, ["preannotate", article, "-o", out_file, "--model", "no_such_pipeline_xyz"])
+    rc, out, err = run(capsys, ["preannotate", article, "-o", out_file, "--model", "no_such_pipeline_xyz", *STORY])
 
     assert_user_error(rc, out, err, r"cannot load spaCy pipeline 'no_such_pipeline_xyz'")
     assert_nothing_written(out_file)
@@ -136,7 +147,7 @@ def test_bad_model_name(capsys, article, out_file):
 def test_bad_config_path(capsys, reuse_nlp, tmp_path, article, out_file):
     rc, out, err = run(capsys, ["preannotate", article, "-o", out_file, "--config", tmp_path / "nope.toml"])
 
-    assert_user_error(rc, out, err, r"stance config .*nope\.toml does not exist")
+    assert_user_error(rc, out, err, r"story file .*nope\.toml does not exist")
     assert_nothing_written(out_file)
 
 
@@ -147,7 +158,7 @@ def test_config_without_target(capsys, reuse_nlp, tmp_path, article, out_file):
 
     rc, out, err = run(capsys, ["preannotate", article, "-o", out_file, "--config", config])
 
-    assert_user_error(rc, out, err, r"stance config .*stance\.toml needs a \[stance\] table with a non-empty 'target'")
+    assert_user_error(rc, out, err, r"story file .*stance\.toml has no target: add target = .* under \[story\]")
     assert_nothing_written(out_file)
 
 
@@ -156,7 +167,7 @@ def test_output_path_that_is_a_directory(capsys, reuse_nlp, tmp_path, article):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
 
-    rc, out, err = run(capsys, ["preannotate", article, "-o", out_dir])
+    rc, out, err = run(capsys, ["preannotate", article, "-o", out_dir, *STORY])
 
     assert_user_error(rc, out, err, r"out")
     assert list(out_dir.iterdir()) == []
@@ -165,12 +176,15 @@ def test_output_path_that_is_a_directory(capsys, reuse_nlp, tmp_path, article):
 # -- preannotate: success --------------------------------------------------------------------
 @pytest.mark.model
 def test_preannotate_seeds_writes_five_tasks(capsys, reuse_nlp, seeds_dir, out_file):
-    rc, out, err = run(capsys, ["preannotate", seeds_dir, "-o", out_file])
+    rc, out, err = run(capsys, ["preannotate", seeds_dir, "-o", out_file, *STORY])
 
     assert rc == 0, err
-    assert out.startswith(f"wrote 5 tasks to {out_file}")
+    assert out.startswith(f"wrote 5 tasks of story 'russia-nato' to {out_file}")
     tasks = json.loads(out_file.read_text(encoding="utf-8"))
     assert isinstance(tasks, list) and len(tasks) == 5
+    assert {(t["data"]["story"], t["data"]["target"]) for t in tasks} == {
+        ("russia-nato", "Russia's security demands on NATO and the U.S.")}
+    assert all("/russia-nato/" in t["predictions"][0]["model_version"] for t in tasks)
     assert sorted(t["data"]["doc_id"] for t in tasks) == sorted(p.stem for p in seeds_dir.glob("*.txt"))
     for task in tasks:
         check_task(task)
@@ -274,7 +288,7 @@ def test_push_without_url_says_where_to_set_it(capsys, tmp_path, monkeypatch):
     monkeypatch.delenv("STANCEDESK_LABEL_STUDIO_URL", raising=False)
     f = tmp_path / "t.json"
     f.write_text('[{"data": {"text": "x", "doc_id": "1"}}]', encoding="utf-8")
-    rc, out, err = run(capsys, ["push", f, "--project", "p", "--token", "t"])
+    rc, out, err = run(capsys, ["push", f, "--project", "p", "--token", "t", *STORY])
     assert_user_error(rc, out, err, r"no Label Studio URL: pass --url or set STANCEDESK_LABEL_STUDIO_URL")
 
 
@@ -288,7 +302,7 @@ def test_push_of_a_non_list_tasks_file(capsys, tmp_path):
 def test_sync_without_a_token_says_where_to_set_it(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("STANCEDESK_HOME", str(tmp_path))
     monkeypatch.delenv("STANCEDESK_LABEL_STUDIO_TOKEN", raising=False)
-    rc, out, err = run(capsys, ["sync", "--project", "p", "--url", "http://127.0.0.1:1"])
+    rc, out, err = run(capsys, ["sync", "--project", "p", "--url", "http://127.0.0.1:1", *STORY])
     assert_user_error(rc, out, err, r"no Label Studio token: pass --token or set STANCEDESK_LABEL_STUDIO_TOKEN")
 
 

@@ -146,12 +146,15 @@ def test_project_updated_is_recorded(client, app):
 
 
 def test_start_training_answers_at_once_and_journals_the_outcome(client, app):
+    store_of(app).bind_project(7, "russia-nato", "p")  # as 'stancedesk push --story russia-nato' binds it
     r = post(client, {"action": "START_TRAINING", "project": PROJECT})
     assert r.status_code == 200 and r.get_json()["training"] == "started"
+    assert r.get_json()["story"] == "russia-nato"
     app.extensions["stancedesk"].trainer.join(60)
     events = list(store_of(app).events())
     assert [e.action for e in events] == ["START_TRAINING", "TRAINING_FINISHED"]
     outcome = events[1].payload
+    assert outcome["story"] == "russia-nato"
     assert outcome["promoted"] is False and "no human-corrected annotations" in outcome["reason"]
 
 

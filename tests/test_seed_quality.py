@@ -13,10 +13,10 @@ from plugin.evaluate import evaluate, read_gold, read_predictions
 pytestmark = pytest.mark.model
 
 
-def test_seed_scores_stay_above_the_floor(repo_root, reuse_nlp, tmp_path):
+def test_seed_scores_stay_above_the_floor(repo_root, reuse_nlp, example_story, tmp_path):
     from plugin.preannotate import preannotate
 
-    preannotate([repo_root / "seeds"], tmp_path / "t.json")
+    preannotate([repo_root / "seeds"], tmp_path / "t.json", story=example_story)
     scores = evaluate(read_gold(repo_root / "tests" / "data" / "seeds_gold.jsonl"), read_predictions(tmp_path / "t.json"))
     assert scores["missing_documents"] == []
     assert scores["actors"].f1 >= 0.90

@@ -90,10 +90,13 @@ def test_stats_endpoint_and_cli_through_the_webhook(client, app, capsys, monkeyp
     from plugin.cli import main
 
     auth = {"X-Stancedesk-Secret": webhook_secret}
+    app.extensions["stancedesk"].store.bind_project(4, "russia-nato", "p")  # as 'stancedesk push --story' binds it
     for aid, annotator, stance in ((1, 1, "neutral"), (2, 2, "oppose")):
         assert client.post("/webhook", json=_delivery(aid, annotator, stance), headers=auth).status_code == 200
-    assert client.get("/stats").status_code == 401
-    body = client.get("/stats", headers=auth).get_json()
+    assert client.get("/stats?story=russia-nato").status_code == 401
+    body = client.get("/stats?story=russia-nato", headers=auth).get_json()
+    assert client.get("/stats?project=4", headers=auth).get_json() == body
+    assert (body["story"], body["target"]) == ("russia-nato", "Russia's security demands on NATO and the U.S.")
     assert body["reviewed"] == 2
     v1 = body["by_model_version"]["v1"]
     assert (v1["annotations"], v1["actors"], v1["claims"], v1["stance_changed"]) == (2, {"relabelled": 2}, {"kept": 2}, 2)
@@ -102,8 +105,9 @@ def test_stats_endpoint_and_cli_through_the_webhook(client, app, capsys, monkeyp
     assert [d["layer"] for d in body["agreement"]["disagreements"]] == ["stance"]
 
     monkeypatch.setenv("STANCEDESK_HOME", str(app.extensions["stancedesk"].settings.home))
-    assert main(["stats"]) == 0
+    assert main(["stats", "--story", "russia-nato"]) == 0
     out = capsys.readouterr().out
+    assert "2 reviewed annotations in the store" in out
     assert "model v1: 2 annotations started from its predictions" in out
     assert "stances changed 2 of 2 kept claims (100.0%)" in out
     assert "agreement on 1 tasks (1 annotator pairs)" in out

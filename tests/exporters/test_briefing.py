@@ -74,21 +74,26 @@ def test_merge_claims_keeps_distinct_speakers_apart(seed_items):
 
 def test_an_empty_store_is_a_clear_message_not_an_empty_document(tmp_path):
     with pytest.raises(BriefingError, match=r"no annotated articles to brief on"):
-        write_briefing([], tmp_path / "b.docx", BriefingInfo(target=TARGET))
+        write_briefing([], tmp_path / "b.docx", BriefingInfo(target=TARGET, title="Russia-NATO talks"))
     assert list(tmp_path.iterdir()) == []
 
 
 def test_output_that_is_a_directory(seed_items, tmp_path):
     with pytest.raises(BriefingError, match=r"is a directory; give a file name"):
-        write_briefing(seed_items, tmp_path, BriefingInfo(target=TARGET))
+        write_briefing(seed_items, tmp_path, BriefingInfo(target=TARGET, title="Russia-NATO talks"))
 
 
 def test_machine_output_is_visibly_marked(seed_items, tmp_path):
-    path = write_briefing(seed_items, tmp_path / "b.docx", BriefingInfo(target=TARGET),
+    path = write_briefing(seed_items, tmp_path / "b.docx", BriefingInfo(target=TARGET, title="Russia-NATO talks"),
                           machine_ids=frozenset({seed_items[2].article.doc_id}))
     doc = Document(str(path))
     assert any("[machine]" in b for b in _texts(doc, "List Bullet"))
     assert _texts(doc, "Intense Quote")
+
+
+def _bind(app, project_id: int = 1) -> None:
+    """Bind the Label Studio project to the example story, as 'stancedesk push --story russia-nato' does."""
+    app.extensions["stancedesk"].store.bind_project(project_id, "russia-nato", "Russia-NATO talks")
 
 
 def _deliver(client, webhook_secret, seed_items):
@@ -113,11 +118,15 @@ def _deliver(client, webhook_secret, seed_items):
 def test_export_briefing_cli_from_the_store(client, app, seed_items, tmp_path, monkeypatch, capsys, webhook_secret, reuse_nlp):
     from plugin.cli import main
 
+    _bind(app)
     _deliver(client, webhook_secret, seed_items)
     monkeypatch.setenv("STANCEDESK_HOME", str(app.extensions["stancedesk"].settings.home))
-    assert main(["export", "briefing", "-o", str(tmp_path / "b.docx")]) == 0
+    assert main(["export", "briefing", "-o", str(tmp_path / "b.docx"), "--story", "russia-nato"]) == 0
     assert "3 articles (0 unreviewed" in capsys.readouterr().out
-    assert main(["export", "briefing", "-o", str(tmp_path / "m.docx"), "--include-unreviewed"]) == 0
+    doc = Document(str(tmp_path / "b.docx"))
+    assert _texts(doc, "Title") == ["Russia-NATO security talks, Dec 2021 - Feb 2022"]  # the story's title
+    assert doc.core_properties.subject == TARGET
+    assert main(["export", "briefing", "-o", str(tmp_path / "m.docx"), "--include-unreviewed", "--story", "russia-nato"]) == 0
     assert "4 articles (1 unreviewed" in capsys.readouterr().out
     doc = Document(str(tmp_path / "m.docx"))
     assert any("[machine]" in p.text for p in doc.paragraphs)
@@ -127,27 +136,31 @@ def test_export_briefing_cli_on_an_empty_store(tmp_path, monkeypatch, capsys):
     from plugin.cli import main
 
     monkeypatch.setenv("STANCEDESK_HOME", str(tmp_path / "home"))
-    assert main(["export", "briefing", "-o", str(tmp_path / "b.docx")]) == 2
+    assert main(["export", "briefing", "-o", str(tmp_path / "b.docx"), "--story", "russia-nato"]) == 2
     assert capsys.readouterr().err.startswith("stancedesk: error: no annotated articles to brief on")
     assert not (tmp_path / "b.docx").exists()
 
 
 @pytest.mark.model
-def test_export_endpoints(client, seed_items, webhook_secret):
+def test_export_endpoints(app, client, seed_items, webhook_secret):
     import io
     import zipfile
 
     auth = {"X-Stancedesk-Secret": webhook_secret}
-    assert client.get("/exports/briefing.docx").status_code == 401
-    r = client.get("/exports/briefing.docx", headers=auth)
+    assert client.get("/exports/briefing.docx?story=russia-nato").status_code == 401
+    r = client.get("/exports/briefing.docx?story=russia-nato", headers=auth)
     assert r.status_code == 404 and "no annotated articles" in r.get_json()["message"]
-    r = client.get("/exports/training.zip", headers=auth)
+    r = client.get("/exports/training.zip?story=russia-nato", headers=auth)
     assert r.status_code == 404 and "no human-corrected annotations" in r.get_json()["message"]
+    _bind(app)
     _deliver(client, webhook_secret, seed_items)
-    r = client.get("/exports/briefing.docx", headers=auth)
+    r = client.get("/exports/briefing.docx?story=russia-nato", headers=auth)
     assert r.status_code == 200
     assert _texts(Document(io.BytesIO(r.data)), "Heading 1")[0] == "Bottom line up front"
-    r = client.get("/exports/training.zip", headers=auth)
+    r = client.get("/exports/briefing.docx?project=1", headers=auth)  # the project's story: the same briefing
+    assert r.status_code == 200
+    assert _texts(Document(io.BytesIO(r.data)), "Heading 1")[0] == "Bottom line up front"
+    r = client.get("/exports/training.zip?story=russia-nato", headers=auth)
     assert r.status_code == 200
     names = zipfile.ZipFile(io.BytesIO(r.data)).namelist()
     assert {"train.spacy", "dev.spacy", "config.cfg", "report.json"} <= set(names)

@@ -135,6 +135,7 @@ def test_spacy_debug_data_runs_clean_on_the_seed_export(exported):
 def test_export_training_cli_from_the_store(client, app, seed_gold, tmp_path, monkeypatch, capsys, webhook_secret):
     from plugin.cli import main
 
+    app.extensions["stancedesk"].store.bind_project(1, "russia-nato", "p")  # as 'stancedesk push --story' binds it
     for n, gold in enumerate(seed_gold, start=1):
         result = [{"id": f"a{k}", "from_name": "actor", "to_name": "text", "type": "labels",
                    "value": {"start": a.start, "end": a.end, "text": a.text, "labels": [a.label]}}
@@ -144,19 +145,26 @@ def test_export_training_cli_from_the_store(client, app, seed_gold, tmp_path, mo
                 "annotation": {"id": n, "task": n, "result": result, "updated_at": "2026-01-01T10:00:00Z"}}
         assert client.post("/webhook", json=body, headers={"X-Stancedesk-Secret": webhook_secret}).status_code == 200
     monkeypatch.setenv("STANCEDESK_HOME", str(app.extensions["stancedesk"].settings.home))
-    assert main(["export", "training", "-o", str(tmp_path / "ts")]) == 0
+    assert main(["export", "training", "-o", str(tmp_path / "ts"), "--story", "russia-nato"]) == 0
     out = capsys.readouterr().out
     assert "train /" in out and "python -m spacy train config.cfg" in out
+    assert f"wrote {tmp_path / 'ts'} (story 'russia-nato')" in out
     assert (tmp_path / "ts" / "train.spacy").is_file()
+    target = "Russia's security demands on NATO and the U.S."
+    report = json.loads((tmp_path / "ts" / "report.json").read_text(encoding="utf-8"))
+    assert (report["story"], report["target"]) == ("russia-nato", target)
+    records = [json.loads(line) for f in ("train.jsonl", "dev.jsonl")
+               for line in (tmp_path / "ts" / f).read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(records) == len(seed_gold) and {(r["story"], r["target"]) for r in records} == {("russia-nato", target)}
 
 
 def test_export_training_cli_on_an_empty_store(tmp_path, monkeypatch, capsys):
     from plugin.cli import main
 
     monkeypatch.setenv("STANCEDESK_HOME", str(tmp_path / "home"))
-    assert main(["export", "training", "-o", str(tmp_path / "ts")]) == 2
+    assert main(["export", "training", "-o", str(tmp_path / "ts"), "--story", "russia-nato"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("stancedesk: error: no human-corrected annotations in the store")
+    assert err.startswith("stancedesk: error: story 'russia-nato' has no human-corrected annotations in the store")
 
 
 RAW = [f"On Monday, {n} Russian diplomats met NATO officials in Geneva for the {n}th time." for n in range(2, 14)]

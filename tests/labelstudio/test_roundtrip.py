@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import functools
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,8 +16,22 @@ from plugin.labelstudio.client import SECRET_HEADER, connect, push
 pytestmark = [pytest.mark.labelstudio, pytest.mark.model]
 
 
+@functools.cache
+def _example():
+    """The example story the seed tasks were pre-annotated for (what 'push --story russia-nato' pushes)."""
+    from plugin.stories import find_story
+
+    return find_story(Path("/nonexistent-stancedesk-home"), "russia-nato")
+
+
 def _push(label_studio, tasks, project, **kw):
-    return push(tasks, project=project, url=label_studio.url, token=label_studio.credentials.token, **kw)
+    return push(tasks, story=_example(), project=project, url=label_studio.url, token=label_studio.credentials.token,
+                **kw)
+
+
+def _binding(server):
+    """``on_project`` for push: bind the project to the story in the server's store, as the CLI push does."""
+    return lambda pid, title: server["state"].store.bind_project(pid, _example().name, title)
 
 
 def _tasks_by_doc(ls_client, project_id):
@@ -27,6 +43,12 @@ def test_project_is_created_with_the_labeling_config(label_studio, ls_client, se
     assert summary.project_created and summary.tasks_created == len(seed_tasks)
     project = ls_client.projects.get(id=summary.project_id)
     assert project.title == "rt-create"
+    # the project's instructions name the story's target; every task carries the story and its target
+    assert "Stance target: Russia&#x27;s security demands on NATO and the U.S." in project.expert_instruction
+    assert project.show_instruction
+    stored = _tasks_by_doc(ls_client, summary.project_id)
+    assert {(t.data["story"], t.data["target"]) for t in stored.values()} == {
+        ("russia-nato", "Russia's security demands on NATO and the U.S.")}
     for name in ('name="actor"', 'name="claim"', 'name="stance"', '<Relation value="said"'):
         assert name in project.label_config
 
@@ -72,7 +94,8 @@ def test_webhook_is_registered_once_with_the_secret_header(label_studio, ls_clie
 
 def test_ml_backend_serves_predictions_through_label_studio(label_studio, ls_client, seed_tasks, stancedesk_server, webhook_secret):
     bare = [{"data": t["data"]} for t in seed_tasks[:2]]
-    kw = dict(ml_backend_url=stancedesk_server["url"], webhook_secret=webhook_secret)
+    kw = dict(ml_backend_url=stancedesk_server["url"], webhook_secret=webhook_secret,
+              on_project=_binding(stancedesk_server))
     first = _push(label_studio, bare, "rt-ml", **kw)
     again = _push(label_studio, bare, "rt-ml", **kw)
     assert (first.ml_backend, again.ml_backend) == ("created", "unchanged")
@@ -100,7 +123,8 @@ def test_ml_backend_serves_predictions_through_label_studio(label_studio, ls_cli
 
 def test_an_annotation_submitted_in_label_studio_reaches_the_webhook(label_studio, ls_client, seed_tasks, stancedesk_server, webhook_secret):
     hook_url = stancedesk_server["url"] + "/webhook"
-    summary = _push(label_studio, seed_tasks[:1], "rt-annotate", webhook_url=hook_url, webhook_secret=webhook_secret)
+    summary = _push(label_studio, seed_tasks[:1], "rt-annotate", webhook_url=hook_url, webhook_secret=webhook_secret,
+                    on_project=_binding(stancedesk_server))
     task = next(iter(ls_client.tasks.list(project=summary.project_id)))
     result = seed_tasks[0]["predictions"][0]["result"][:2]
     annotation = ls_client.annotations.create(id=task.id, result=result, was_cancelled=False, ground_truth=False)
@@ -149,19 +173,19 @@ def test_unreachable_label_studio_is_named(seed_tasks):
 
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(LabelStudioError, match=rf"Label Studio at {url} is unreachable"):
-        push(seed_tasks, project="x", url=url, token="t")
+        push(seed_tasks, story=_example(), project="x", url=url, token="t")
 
 
 def test_rejected_token_says_which_token_to_use(label_studio, seed_tasks):
     with pytest.raises(LabelStudioError, match=r"rejected the token .*legacy API token .*personal access token"):
-        push(seed_tasks, project="x", url=label_studio.url, token="not-a-token")
+        push(seed_tasks, story=_example(), project="x", url=label_studio.url, token="not-a-token")
 
 
 def test_rejected_labeling_config_gives_label_studio_s_message(label_studio, seed_tasks, tmp_path):
     bad = tmp_path / "bad.xml"
     bad.write_text('<View><Text name="text" value="$text"/><Choices name="c" toName="nothere"><Choice value="a"/></Choices></View>')
     with pytest.raises(LabelStudioError, match=r"answered 400 while creating project .*toName=\"nothere\" not found"):
-        push([{"data": {"text": "x", "doc_id": "1"}}], project="rt-badconfig", url=label_studio.url,
+        push([{"data": {"text": "x", "doc_id": "1"}}], story=_example(), project="rt-badconfig", url=label_studio.url,
              token=label_studio.credentials.token, config_path=bad)
 
 
@@ -201,9 +225,11 @@ def test_sync_reconciles_creates_updates_and_deletes_missed_by_the_webhook(label
     a2 = ls_client.annotations.create(id=tasks[1].id, result=results[tasks[1].data["doc_id"]][:2], was_cancelled=False,
                                       ground_truth=False)
     store = open_store(tmp_path)
-    kw = dict(url=label_studio.url, token=label_studio.credentials.token, project="rt-sync")
+    kw = dict(url=label_studio.url, token=label_studio.credentials.token, project="rt-sync",
+              bind=lambda pid, title: store.bind_project(pid, "russia-nato", title))  # as 'sync --story' binds it
 
     first = sync(store, **kw)
+    assert store.story_projects("russia-nato") == [summary.project_id]
     assert (first.tasks, first.annotations) == (2, 2)
     assert first.changes == {"tasks_created": 2, "annotations_created": 2}
     assert sync(store, **kw).changes == {"tasks_unchanged": 2, "annotations_duplicate": 2}

@@ -60,12 +60,15 @@ def test_saved_pipeline_loads_like_any_spacy_pipeline(nlp, tmp_path):
     assert model_version(rebuilt).startswith("stancedesk-")
 
 
-def test_stance_config_is_applied_to_a_saved_pipeline(nlp, tmp_path):
+def test_a_story_is_applied_to_a_saved_pipeline(nlp, tmp_path):
+    from plugin.stories import read_story
+
     nlp.to_disk(tmp_path / "model")
     cfg = tmp_path / "s.toml"
-    cfg.write_text('[stance]\ntarget = "Another target"\n', encoding="utf-8")
-    rebuilt = build_pipeline(tmp_path / "model", stance_config=cfg)
+    cfg.write_text('[story]\nname = "another"\ntarget = "Another target"\n[stance]\n', encoding="utf-8")
+    rebuilt = build_pipeline(tmp_path / "model", story=read_story(cfg))
     assert rebuilt("Peskov said the talks failed.")._.stance_target == "Another target"
+    assert "/another/" in model_version(rebuilt)
 
 
 def test_unknown_model_is_a_clear_error():

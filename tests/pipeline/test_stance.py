@@ -1,17 +1,17 @@
-"""The rule-based stance layer: cue tables and the stance config file."""
+"""The rule-based stance layer: cue tables and a story's [stance] table."""
 
 from __future__ import annotations
 
 import pytest
 
 from plugin.errors import ConfigError
-from plugin.pipeline import language
 from plugin.pipeline.stance import StanceRules
+from plugin.stories import read_story
 
 
 @pytest.fixture(scope="module")
-def rules():
-    return StanceRules(language.read_stance_config())
+def rules(example_story):
+    return StanceRules(example_story.stance_table())
 
 
 @pytest.mark.parametrize(
@@ -47,10 +47,20 @@ def test_side_matches_canonical_names_and_words(rules):
     assert rules.side(None) is None
 
 
-def test_stance_target_comes_from_the_config(tmp_path):
+def test_stance_target_comes_from_the_story(tmp_path):
+    cfg = tmp_path / "s.toml"
+    cfg.write_text('[story]\nname = "climate"\ntarget = "The new climate treaty"\n[stance]\nsupport = ["ratify"]\n',
+                   encoding="utf-8")
+    rules = StanceRules(read_story(cfg).stance_table())
+    assert rules.target == "The new climate treaty"
+    assert rules.story == "climate"
+    assert rules.predict("we will ratify it", "Anyone")[0] == "support"
+
+
+def test_an_older_stance_only_file_is_still_a_story(tmp_path):
     cfg = tmp_path / "s.toml"
     cfg.write_text('[stance]\ntarget = "The new climate treaty"\nsupport = ["ratify"]\n', encoding="utf-8")
-    rules = StanceRules(language.read_stance_config(cfg))
+    rules = StanceRules(read_story(cfg).stance_table())
     assert rules.target == "The new climate treaty"
     assert rules.predict("we will ratify it", "Anyone")[0] == "support"
 
@@ -58,10 +68,10 @@ def test_stance_target_comes_from_the_config(tmp_path):
 @pytest.mark.parametrize(
     "content, message",
     [
-        ("[stance]\nsupport = ['x']\n", r"needs a \[stance\] table with a non-empty 'target'"),
-        ("[stance]\ntarget = ''\n", r"non-empty 'target'"),
-        ("[stance]\ntarget = 'T'\nsupport = 'x'\n", r"'support' must be a list of strings"),
-        ("[stance]\ntarget = 'T'\n[stance.weights]\nfixed = 'high'\n", r"weights.fixed must be a number"),
+        ("[stance]\nsupport = ['x']\n", r"has no target: add target = .* under \[story\]"),
+        ("[stance]\ntarget = ''\n", r"has no target"),
+        ("[stance]\ntarget = 'T'\nsupport = 'x'\n", r"stance\.support must be a list of strings"),
+        ("[stance]\ntarget = 'T'\n[stance.weights]\nfixed = 'high'\n", r"stance\.weights\.fixed must be a number"),
         ("[stance\n", r"is not valid TOML"),
     ],
     ids=["no-target", "empty-target", "cues-not-a-list", "weight-not-a-number", "bad-toml"],
@@ -70,9 +80,9 @@ def test_stance_config_errors(tmp_path, content, message):
     cfg = tmp_path / "s.toml"
     cfg.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
-        language.read_stance_config(cfg)
+        read_story(cfg)
 
 
 def test_missing_stance_config(tmp_path):
-    with pytest.raises(ConfigError, match=r"does not exist; pass an existing TOML file with --config"):
-        language.read_stance_config(tmp_path / "nope.toml")
+    with pytest.raises(ConfigError, match=r"story file .*nope\.toml does not exist; write one with 'stancedesk story init"):
+        read_story(tmp_path / "nope.toml")

@@ -96,60 +96,76 @@ def test_without_torch_an_embeddings_model_names_the_extra(tmp_path, monkeypatch
 # -- in the pipeline ----------------------------------------------------------
 
 @pytest.fixture()
-def component():
-    from plugin.pipeline import language
+def component(example_story):
     from plugin.pipeline.stance import StanceRules
 
-    return StanceRules(language.read_stance_config(None))
+    return StanceRules(example_story.stance_table())
 
 
 @pytest.mark.skipif(not embeddings_available(), reason="the embeddings extra is not installed")
-def test_the_bootstrap_model_is_the_default_for_its_own_target(component):
-    component.use_model("auto")
+def test_the_bootstrap_model_is_the_default_for_its_own_target(component, example_story):
+    from plugin.pipeline import configure_stance
+
+    configure_stance(component, example_story)
     assert component.kind == "embeddings" and component.classifier.meta["trained_claims"] > 300
 
 
-def test_without_torch_the_rules_are_the_fallback(component, monkeypatch):
+def test_without_torch_the_rules_are_the_fallback(component, example_story, monkeypatch):
+    from plugin.pipeline import configure_stance
+
     monkeypatch.setattr(stance_model, "embeddings_available", lambda: False)
-    component.use_model("auto")
+    configure_stance(component, example_story)
     assert component.kind == "rules"
 
 
-def test_another_target_starts_from_the_rules(component, tmp_path):
-    from plugin.pipeline import language
+def test_another_target_starts_from_the_rules(component, example_story, tmp_path):
+    from plugin.pipeline import configure_stance
+    from plugin.stories import find_story
 
-    component.configure({**language.read_stance_config(None), "target": "Another target"})
-    component.use_model("auto")
-    assert component.kind == "rules"
+    configure_stance(component, example_story)  # the example's own model, if it can run here
+    component.configure({**example_story.stance_table(), "target": "Another target"})
+    assert component.kind == "rules"  # a model for the old target is dropped with it
+    # a story for another target, found by name like any other: its cue rules, never the example's model
+    (tmp_path / "stories").mkdir()
+    (tmp_path / "stories" / "another.toml").write_text(
+        '[story]\nname = "another"\ntarget = "Another target"\n[stance]\nsupport = ["ratify"]\n', encoding="utf-8")
+    another = find_story(tmp_path, "another")
+    assert another.stance_model is None
+    configure_stance(component, another)
+    assert component.kind == "rules" and component.target == "Another target"
     new_classifier("bow", TARGET).fit(*_toy_inputs()).save(tmp_path / "m")
-    with pytest.raises(ModelError, match=r"trained for target .* but the stance config's target is 'Another target'"):
+    with pytest.raises(ModelError, match=r"trained for target .* but the story's target is 'Another target'"):
         component.use_model(tmp_path / "m")
     component.use_model(tmp_path / "m", strict=False)
     assert component.kind == "rules"
+    with pytest.raises(ModelError, match=r"trained for target .* but the story's target is 'Another target'"):
+        configure_stance(component, another, tmp_path / "m")
 
 
 @pytest.mark.model
-def test_claims_carry_probabilities_and_the_version_names_the_stance_model(tmp_path):
+def test_claims_carry_probabilities_and_the_version_names_the_stance_model(example_story, tmp_path):
     from plugin.pipeline import build_pipeline, extensions, model_version
 
     new_classifier("bow", TARGET).fit(*_toy_inputs()).save(tmp_path / "m")
-    nlp = build_pipeline(stance_model=str(tmp_path / "m"))
+    nlp = build_pipeline(story=example_story, stance_model=str(tmp_path / "m"))
     doc = nlp("Russian Deputy Foreign Minister Sergei Ryabkov said the demands were essential for Russia.")
     claims = extensions.claims(doc)
     assert claims and all(abs(sum(c._.stance_probs.values()) - 1) < 0.01 for c in claims)
     assert all(c._.stance_score == max(c._.stance_probs.values()) for c in claims)
     assert model_version(nlp).endswith("/stance-bow")
-    assert model_version(build_pipeline(stance_model="rules")).endswith("/stance-rules")
+    assert model_version(nlp).startswith("stancedesk-") and "/russia-nato/" in model_version(nlp)
+    rules = build_pipeline(story=example_story, stance_model="rules")
+    assert model_version(rules) == f"{model_version(nlp).rsplit('/', 1)[0]}/stance-rules"
 
 
 @pytest.mark.model
-def test_a_saved_pipeline_keeps_its_stance_model(tmp_path):
+def test_a_saved_pipeline_keeps_its_stance_model(example_story, tmp_path):
     import spacy
 
     from plugin.pipeline import build_pipeline
 
     new_classifier("bow", TARGET).fit(*_toy_inputs()).save(tmp_path / "m")
-    nlp = build_pipeline(stance_model=str(tmp_path / "m"))
+    nlp = build_pipeline(story=example_story, stance_model=str(tmp_path / "m"))
     nlp.to_disk(tmp_path / "pipeline")
     again = spacy.load(tmp_path / "pipeline")
     assert again.get_pipe("stancedesk_stance").kind == "bow"

@@ -12,6 +12,11 @@ from plugin.settings import SECRET_HEADER
 AUTH = {SECRET_HEADER: WEBHOOK_SECRET}  # the secret of the app fixture
 
 
+def bind(app, project_id: int = 1) -> None:
+    """Bind a Label Studio project to the example story, as ``stancedesk push --story russia-nato`` does."""
+    app.extensions["stancedesk"].store.bind_project(project_id, "russia-nato", "t")
+
+
 def test_health_is_open_and_does_not_load_a_model(tmp_path):
     from plugin.server import create_app
     from plugin.settings import Settings
@@ -23,9 +28,10 @@ def test_health_is_open_and_does_not_load_a_model(tmp_path):
     assert r.get_json()["model_loaded"] is False
 
 
-def test_setup_reports_the_model_version(client, nlp):
+def test_setup_reports_the_model_version(app, client, nlp):
     from plugin.pipeline import model_version
 
+    bind(app, 1)
     r = client.post("/setup", json={"project": "1.1700000000", "schema": "<View/>", "hostname": "http://x"}, headers=AUTH)
     assert r.status_code == 200
     assert r.get_json() == {"model_version": model_version(nlp)}
@@ -65,13 +71,15 @@ def test_predict_rejects_bad_bodies_with_json_400(client, body, message):
 
 
 @pytest.mark.parametrize("path", ["/setup", "/predict"])
-def test_ml_endpoints_need_the_secret(client, path):
+def test_ml_endpoints_need_the_secret(app, client, path):
     import base64
 
-    assert client.post(path, json={"tasks": []}).status_code == 401
-    assert client.post(path, json={"tasks": []}, headers={"X-Stancedesk-Secret": "nope"}).status_code == 401
+    bind(app, 1)
+    body = {"tasks": [], "project": "1.1700000000"}
+    assert client.post(path, json=body).status_code == 401
+    assert client.post(path, json=body, headers={"X-Stancedesk-Secret": "nope"}).status_code == 401
     basic = {"Authorization": "Basic " + base64.b64encode(b"stancedesk:test-secret-0123456789").decode()}
-    assert client.post(path, json={"tasks": []}, headers=basic).status_code == 200
+    assert client.post(path, json=body, headers=basic).status_code == 200
 
 
 def test_a_server_without_a_secret_refuses_and_says_how_to_fix_it(tmp_path, nlp):
@@ -89,6 +97,6 @@ def test_setup_with_a_model_that_does_not_load_is_a_json_400(tmp_path):
     from plugin.settings import Settings
 
     app = create_app({"settings": Settings(home=tmp_path, webhook_secret=WEBHOOK_SECRET, model="no_such_model_xyz",
-                                           model_pinned=True)})
+                                           model_pinned=True), "story": "russia-nato"})
     r = app.test_client().post("/setup", json={}, headers=AUTH)
     assert r.status_code == 400 and "cannot load spaCy pipeline 'no_such_model_xyz'" in r.get_json()["message"]

