@@ -23,7 +23,7 @@ import json
 import re
 import shutil
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from types import MappingProxyType
@@ -56,7 +56,6 @@ class Story:
     path: Path | None = None  # the file it was read from
     example: bool = False  # shipped in the package
     stance_model: Path | None = None  # its own stance model (trained from corrections, or the example's bootstrap)
-    meta: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def has_cues(self) -> bool:
@@ -288,7 +287,7 @@ def add_story(home: Path, source: Path, *, replace_existing: bool = False) -> Ad
     """
     story = read_story(source)
     dest = stories_dir(home) / f"{story.name}.toml"
-    data = Path(source).read_bytes() if Path(source).is_file() else story.path.read_bytes()
+    data = story.path.read_bytes()
     status, set_aside = "added", None
     existing = {s.name: s for s in registered_stories(home)}
     if story.name in existing:

@@ -85,11 +85,13 @@ def configure_stance(component: StanceRules, story: "Story | None", stance_model
     if stance_model not in (None, "auto"):
         component.use_model(stance_model, strict=True)
         return component
-    own = own_model_dir(model) if model is not None else None
-    candidates = [story.stance_model if story is not None else None, own]
-    component.use_model(next((c for c in candidates if c is not None), "rules"), strict=False)
-    if component.classifier is None and own is not None and candidates[0] is not None:
-        component.use_model(own, strict=False)  # the story's model could not run here: the model's own, if for this target
+    # the story's own model, else one the model directory carries for the same target, else the cue rules
+    for spec in (story.stance_model if story is not None else None, own_model_dir(model) if model is not None else None):
+        if spec is not None:
+            component.use_model(spec, strict=False)
+            if component.classifier is not None:
+                return component
+    component.use_model("rules")
     return component
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from plugin.errors import StancedeskError
-from plugin.server.webhook import check_secret
+from plugin.server.webhook import check_secret, story_or_400
 
 bp = Blueprint("mlbackend", __name__)
 
@@ -36,17 +36,10 @@ def health():
     return jsonify(status="UP", model_class="stancedesk", model_loaded=state.predictor.loaded)
 
 
-def _story(body: dict, tasks: list = ()):
-    try:
-        return _state().story_for(body.get("project"), tasks)
-    except StancedeskError as e:
-        raise BadRequest(str(e)) from e
-
-
 @bp.post("/setup")
 def setup():
     body = _json_body()
-    story = _story(body)
+    story = story_or_400(body.get("project"))
     predictor = _state().predictor
     try:
         predictor.refresh()
@@ -66,7 +59,7 @@ def predict():
         data = task.get("data") if isinstance(task, dict) else None
         if not isinstance(data, dict) or not isinstance(data.get("text"), str):
             raise BadRequest(f"tasks[{n}] has no data.text string")
-    story = _story(body, tasks)
+    story = story_or_400(body.get("project"), tasks)
     predictor = _state().predictor
     predictor.refresh()
     try:

@@ -39,16 +39,19 @@ def check_secret() -> None:
         raise Unauthorized(f"wrong {SECRET_HEADER}")
 
 
-def request_story():
-    """The story a GET request asks about: ``?story=NAME`` or ``?project=ID`` (a bound project), else the default."""
+def story_or_400(project: object, tasks: list = (), *, name: str | None = None):
+    """The story by ``name``, else the one of a Label Studio project (see ``ServerState.story_for``); a 400 naming
+    the fix when there is none."""
     state = current_app.extensions["stancedesk"]
     try:
-        name = request.args.get("story")
-        if name:
-            return find_story(state.settings.home, name)
-        return state.story_for(request.args.get("project"))
+        return find_story(state.settings.home, name) if name else state.story_for(project, tasks)
     except StancedeskError as e:
         raise BadRequest(str(e)) from e
+
+
+def request_story():
+    """The story a GET request asks about: ``?story=NAME`` or ``?project=ID`` (a bound project), else the default."""
+    return story_or_400(request.args.get("project"), name=request.args.get("story"))
 
 
 @bp.post("/webhook")
