@@ -19,16 +19,18 @@ from plugin.labelstudio.tasks import check_task, to_task
 from plugin.pipeline import DEFAULT_MODEL, build_pipeline, model_version
 from plugin.pipeline.convert import doc_to_annotated
 from plugin.pipeline.stance import StanceRules
-from plugin.records import AnnotatedArticle, Article
+from plugin.records import ActorNames, AnnotatedArticle, Article
 from plugin.stories import Story
 
 
 def make_tasks(nlp: Language, articles: Iterable[Article], *, batch_size: int = 16,
-               n_process: int = 1, stance: StanceRules | None = None) -> Iterator[AnnotatedArticle]:
+               n_process: int = 1, stance: StanceRules | None = None,
+               names: ActorNames | None = None) -> Iterator[AnnotatedArticle]:
     """Yield one ``AnnotatedArticle`` per article, streaming through ``nlp.pipe``.
 
-    ``stance``: a story's stance component to use instead of the pipeline's own (one pipeline serving several
-    stories). The input articles are never mutated.
+    ``stance``: a story's stance component to use instead of the pipeline's own, and ``names``: a story's actor
+    names instead of those the pipeline was built with (one pipeline serving several stories). The input
+    articles are never mutated.
     """
     version = model_version(nlp, stance)
     pending: dict[int, Article] = {}
@@ -40,7 +42,9 @@ def make_tasks(nlp: Language, articles: Iterable[Article], *, batch_size: int = 
             yield article.text, n
 
     disable = ["stancedesk_stance"] if stance is not None else []
-    tuples = nlp.pipe(stream(), as_tuples=True, batch_size=batch_size, n_process=n_process, disable=disable)
+    component_cfg = {"stancedesk_actors": {"names": names}} if names is not None else None
+    tuples = nlp.pipe(stream(), as_tuples=True, batch_size=batch_size, n_process=n_process, disable=disable,
+                      component_cfg=component_cfg)
     if stance is not None:
         tuples = _with_stance(tuples, stance, batch_size)
     for doc, n in tuples:
@@ -70,7 +74,8 @@ class PreannotateSummary:
 
 def preannotate(inputs: Sequence[str | Path], output: str | Path, *, story: Story | None,
                 model: str | Path | None = None, stance_model: str | None = None, n_process: int = 1,
-                progress: Callable[[int, int], None] | None = None, nlp: Language | None = None) -> PreannotateSummary:
+                progress: Callable[[int, int], None] | None = None, nlp: Language | None = None,
+                names: ActorNames | None = None) -> PreannotateSummary:
     """Pre-annotate input files and write a JSON list of Label Studio tasks to ``output``.
 
     Inputs are all read (and checked) before the model loads; the output is
@@ -86,6 +91,8 @@ def preannotate(inputs: Sequence[str | Path], output: str | Path, *, story: Stor
         n_process: worker processes for ``nlp.pipe``.
         progress: called as ``progress(done, total)`` after each article.
         nlp: an already-built stancedesk pipeline to use instead of loading ``model``.
+        names: the story's actor names with what its annotators taught it (``plugin.names.story_names``);
+            default: the story file's [actors] only.
     """
     output = Path(output)
     if output.is_dir():
@@ -94,7 +101,9 @@ def preannotate(inputs: Sequence[str | Path], output: str | Path, *, story: Stor
     if nlp is None:
         nlp = build_pipeline(model or DEFAULT_MODEL, story=story, stance_model=stance_model)
     annotated = []
-    for n, item in enumerate(make_tasks(nlp, articles, n_process=n_process), start=1):
+    if names is None and story is not None:
+        names = story.actors
+    for n, item in enumerate(make_tasks(nlp, articles, n_process=n_process, names=names), start=1):
         annotated.append(item)
         if progress is not None:
             progress(n, len(articles))

@@ -54,3 +54,29 @@ class AnnotatedArticle:
     actors: tuple[Actor, ...]
     claims: tuple[Claim, ...]
     model_version: str | None = None
+
+
+@dataclass(frozen=True)
+class ActorNames:
+    """The names one story knows, on top of the general language data: what its story file lists and what its
+    annotators taught it. ``labels``: exact text -> PERSON/ORG/GPE for every name and alias; ``canonical``:
+    alias -> canonical name; ``not_actors``: exact texts that are never actors in this story."""
+
+    labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    canonical: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    not_actors: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.labels or self.canonical or self.not_actors)
+
+    def merged(self, newer: "ActorNames") -> "ActorNames":
+        """These names with ``newer`` on top: a newer label wins, and a name labelled again is an actor again."""
+        labels = {**self.labels, **newer.labels}
+        not_actors = (self.not_actors - newer.labels.keys()) | (newer.not_actors - newer.labels.keys())
+        return ActorNames(labels=MappingProxyType({k: v for k, v in labels.items() if k not in newer.not_actors}),
+                          canonical=MappingProxyType({**self.canonical, **newer.canonical}),
+                          not_actors=frozenset(not_actors))
+
+    def fingerprint(self) -> tuple:
+        """A hashable summary of the content (components cache what they build from a set of names by it)."""
+        return (tuple(sorted(self.labels.items())), tuple(sorted(self.canonical.items())), tuple(sorted(self.not_actors)))

@@ -31,6 +31,7 @@ from typing import Mapping
 
 from plugin.errors import ConfigError
 from plugin.fileio import write_bytes_atomic
+from plugin.records import ACTOR_LABELS, ActorNames
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 STORY_FILE = "story.toml"  # the file name inside an example story's directory
@@ -56,6 +57,7 @@ class Story:
     path: Path | None = None  # the file it was read from
     example: bool = False  # shipped in the package
     stance_model: Path | None = None  # its own stance model (trained from corrections, or the example's bootstrap)
+    actors: ActorNames = ActorNames()  # the [actors] table: the story's own names, aliases and non-actors
 
     @property
     def has_cues(self) -> bool:
@@ -141,7 +143,40 @@ def read_story(path: str | Path, *, example: bool = False) -> Story:
         raise ConfigError(f"story file {path}: [guideline] must be a table with notes = \"...\"")
     return Story(name=name, title=_text(head, "title", str(path)) or name, target=target, stance=MappingProxyType(stance),
                  description=_text(head, "description", str(path)), guideline=_text(guideline, "notes", str(path)),
-                 path=path.resolve(), example=example)
+                 path=path.resolve(), example=example, actors=read_actors(raw.get("actors", {}), f"story file {path}"))
+
+
+def _names(value: object, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f'{where} must be a list of names, e.g. ["Jane Doe", "Acme Corp"]')
+    return [" ".join(v.split()) for v in value]
+
+
+def read_actors(table: object, where: str) -> ActorNames:
+    """Check an [actors] table: PERSON/ORG/GPE lists of names, ``aliases`` (canonical = [variants]) and
+    ``not_actors`` (capitalised words of the story that are never actors)."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: [actors] must be a table with PERSON = [...], ORG = [...], GPE = [...]")
+    labels: dict[str, str] = {}
+    canonical: dict[str, str] = {}
+    for key, value in table.items():
+        if key in ACTOR_LABELS:
+            for name in _names(value, f"{where}: [actors] {key}"):
+                if labels.get(name, key) != key:
+                    raise ConfigError(f"{where}: [actors] lists {name!r} as both {labels[name]} and {key}; keep one")
+                labels[name] = key
+        elif key not in ("aliases", "not_actors"):
+            raise ConfigError(f"{where}: [actors] has an unknown key {key!r}; use PERSON, ORG, GPE, aliases or not_actors")
+    aliases = table.get("aliases", {})
+    if not isinstance(aliases, dict):
+        raise ConfigError(f'{where}: [actors.aliases] must map a canonical name to its variants, e.g. "Jane Doe" = ["Doe"]')
+    for canon, variants in aliases.items():
+        for variant in _names(variants, f"{where}: [actors.aliases] {canon!r}"):
+            canonical[variant] = canon
+            if canon in labels:
+                labels.setdefault(variant, labels[canon])
+    not_actors = frozenset(_names(table.get("not_actors", []), f"{where}: [actors] not_actors"))
+    return ActorNames(labels=MappingProxyType(labels), canonical=MappingProxyType(canonical), not_actors=not_actors)
 
 
 STARTER = '''# A stancedesk story. Register it with: stancedesk story add {file}

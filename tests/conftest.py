@@ -127,14 +127,15 @@ def build_doc(vocab, text: str, rows: list[str], ents: list[tuple[int, int, str]
 
 @pytest.fixture(scope="session")
 def rules_nlp(example_story):
-    """A blank English pipeline holding only the stancedesk rule components (no model), stance by the example
-    story's cue rules."""
+    """A blank English pipeline holding only the stancedesk rule components (no model), actor names and stance
+    by the example story's [actors] and cue rules."""
     import plugin.pipeline  # noqa: F401  (registers the factories)
 
     nlp = spacy.blank("en")
     for name in ("stancedesk_boilerplate", "stancedesk_actors", "stancedesk_claims", "stancedesk_attribution", "stancedesk_stance"):
         nlp.add_pipe(name)
     nlp.get_pipe("stancedesk_stance").configure(example_story.stance_table())
+    nlp.get_pipe("stancedesk_actors").configure(example_story.actors)
     return nlp
 
 

@@ -42,8 +42,8 @@ def build_pipeline(model: str | Path = DEFAULT_MODEL, *, story: "Story | None" =
     Args:
         model: an installed pipeline package name or a pipeline directory
             (a saved stancedesk pipeline or a retrained NER).
-        story: the story whose target, cue rules and stance model the stance component uses; without one
-            (a saved stancedesk pipeline keeps its own) every claim is neutral with a low score.
+        story: the story whose actor names, target, cue rules and stance model the components use; without
+            one (a saved stancedesk pipeline keeps its own) every claim is neutral with a low score.
         stance_model: "rules" or a stance model directory, which must be for the story's target; by default
             (None or "auto") the story's own model, else one inside ``model`` trained for the same target,
             else the story's cue rules.
@@ -72,6 +72,8 @@ def build_pipeline(model: str | Path = DEFAULT_MODEL, *, story: "Story | None" =
         nlp.add_pipe("stancedesk_claims")
         nlp.add_pipe("stancedesk_attribution")
         nlp.add_pipe("stancedesk_stance")
+    if story is not None:
+        nlp.get_pipe("stancedesk_actors").configure(story.actors)
     if story is not None or stance_model is not None:
         configure_stance(nlp.get_pipe("stancedesk_stance"), story, stance_model, model=model)
     return nlp

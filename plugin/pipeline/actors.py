@@ -6,23 +6,34 @@ credits ("Name/Agency"), makes the labels of one name consistent inside a
 document (a surname gets the label of its full name), adds missed mentions of
 names the document already knows, drops mentions on boilerplate lines, and sets
 ``span._.canonical`` on every actor.
+
+A story's own names (``ActorNames``: its file's [actors] table and the names its
+annotators taught it) are given with ``configure`` or per call
+(``nlp.pipe(..., component_cfg={"stancedesk_actors": {"names": names}})``, so one
+pipeline serves several stories). They win over the statistical model: every
+mention of a story name gets the story's label and span.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from types import MappingProxyType
+from typing import Mapping
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 from plugin.pipeline import extensions
 from plugin.pipeline import language
-from plugin.records import ACTOR_LABELS
+from plugin.records import ACTOR_LABELS, ActorNames
 
 _POSSESSIVE = {"'s", "\u2019s", "'", "\u2019"}
 _BAD_CHARS = ("@", "http", "www.", "pic.twitter")
 _SPLITTERS = {"/", "|", "via"}
+_HYPHENS = {"-", "\u2013"}
+_NAME_PARTICLES = {"of", "the", "for", "and", "in", "on", "de", "du", "la", "le", "von", "van", "der", "den", "al", "bin", "y", "da"}
 
 
 @Language.factory(
@@ -30,37 +41,126 @@ _SPLITTERS = {"/", "|", "via"}
     default_config={"labels": list(ACTOR_LABELS)},
 )
 def make_actors(nlp: Language, name: str, labels: list[str]) -> "ActorRepairer":
-    return ActorRepairer(labels=labels)
+    return ActorRepairer(nlp, labels=labels)
 
 
 class ActorRepairer:
     """Repairs and canonicalises actor entities in place."""
 
-    def __init__(self, *, labels: list[str]):
+    def __init__(self, nlp: Language, *, labels: list[str]):
+        self.vocab = nlp.vocab
+        self.tokenizer = nlp.tokenizer
         self.labels = frozenset(labels)
         self.names = language.names()
         self.roles = language.roles()
+        self.story_names = ActorNames()
+        self._matchers: dict[tuple, PhraseMatcher] = {}
 
-    def __call__(self, doc: Doc) -> Doc:
+    def configure(self, names: ActorNames) -> None:
+        """Use these story names when a call gives none."""
+        self.story_names = names
+
+    def __call__(self, doc: Doc, names: ActorNames | None = None) -> Doc:
+        names = self.story_names if names is None else names
+        known = {**self.names.known_labels, **names.labels}
+        not_actors = self.names.not_actors | names.not_actors
         kept: list[Span] = []
         actors: list[Span] = []
         for ent in doc.ents:
             if ent.label_ not in self.labels:
                 kept.append(ent)
                 continue
-            for part in self._split(ent):
-                repaired = self._repair(part)
+            for part in self._split(ent, known):
+                repaired = self._repair(part, known, not_actors)
                 if repaired is not None and not extensions.in_boilerplate(doc, repaired.start_char):
                     actors.append(repaired)
-        actors = self._harmonise(doc, actors)
+        if names.labels:
+            actors = self._story_mentions(doc, actors, names, known)
+        actors = self._harmonise(doc, actors, known)
         # actor spans win over the other labels where they overlap
         doc.ents = filter_spans(actors + kept)
-        set_canonical_names(doc, [e for e in doc.ents if e.label_ in self.labels], self.names)
+        set_canonical_names(doc, [e for e in doc.ents if e.label_ in self.labels], self.names, names.canonical)
         return doc
 
+    # -- the story's names ------------------------------------------------
+    def _matcher(self, names: ActorNames) -> PhraseMatcher:
+        key = names.fingerprint()
+        matcher = self._matchers.get(key)
+        if matcher is None:
+            if len(self._matchers) > 32:
+                self._matchers.clear()
+            matcher = PhraseMatcher(self.vocab, attr="ORTH")
+            for text, label in names.labels.items():
+                if not text[:1].isupper() and not text[:1].isdigit():
+                    continue  # "the Russian Federation": an alias for canonical names only
+                forms = {text, text.upper()} if len(text) > 3 else {text}
+                matcher.add(label, [self.tokenizer(form) for form in forms])
+            self._matchers[key] = matcher
+        return matcher
+
+    def _story_mentions(self, doc: Doc, actors: list[Span], names: ActorNames, known: Mapping[str, str]) -> list[Span]:
+        """Every mention of a story name, with the story's label; a story name wins over a model entity that
+        crosses it or lies inside it, and relabels one of the same extent. A longer model entity holding the
+        name ("Acme Holdings" around "Acme") is kept."""
+        matches = [Span(doc, s, e, label=self.vocab.strings[m]) for m, s, e in self._matcher(names)(doc)]
+        out = list(actors)
+        for m in sorted(filter_spans(matches), key=lambda sp: sp.start):
+            if m.text in names.not_actors or extensions.in_boilerplate(doc, m.start_char):
+                continue
+            overlapping = [a for a in out if a.start < m.end and m.start < a.end]
+            if any(a.start <= m.start and m.end <= a.end and (a.start, a.end) != (m.start, m.end)
+                   and self._longer_name(a, m) for a in overlapping):
+                continue  # inside a longer name the model found ("Acme Holdings" around "Acme")
+            if not overlapping:
+                m = self._free_mention(doc, m, known)
+            if m is not None:
+                m = self._repair(m, known, names.not_actors | self.names.not_actors)
+            if m is not None:
+                out = [a for a in out if a not in overlapping] + [m]
+        return out
+
+    @staticmethod
+    def _longer_name(longer: Span, inner: Span) -> bool:
+        """Whether the words around ``inner`` make ``longer`` one name ("US Senate", "Acme Inc.") rather than a
+        model's run-on ("Acme on a screen", "Acme & Ruritania", a line break)."""
+        for tok in longer:
+            if inner.start <= tok.i < inner.end:
+                continue
+            if tok.is_space or "\n" in tok.text_with_ws[:-1] or tok.text in ("&", ",", ";", "/"):
+                return False
+            if tok.is_alpha and tok.is_lower and tok.text not in _NAME_PARTICLES:
+                return False
+        return True
+
+    def _free_mention(self, doc: Doc, m: Span, known: Mapping[str, str]) -> Span | None:
+        """A story name the model did not tag at all: part of a longer capitalised name ("Acme Blue", a product)
+        is no mention; a first name before a story surname joins it ("Jane" + "Doe")."""
+        start, end = m.start, m.end
+        if end < len(doc) and m.label_ == "ORG" and doc[end].text in self.names.org_suffixes:
+            end += 1
+        if end < len(doc) and self._capitalised_word(doc[end], known):
+            return None
+        if start > 0 and self._capitalised_word(doc[start - 1], known) and not doc[start - 1].is_sent_start:
+            if m.label_ != "PERSON":
+                return None
+            start -= 1
+        return Span(doc, start, end, label=m.label_)
+
+    def _capitalised_word(self, tok: Token, known: Mapping[str, str]) -> bool:
+        """A capitalised word that is no title or role ("Mr", "CEO") and no name of its own."""
+        return (tok.is_alpha and tok.text[:1].isupper() and not tok.is_upper or tok.text.isupper() and len(tok) > 1 and tok.is_alpha) \
+            and not self._is_title(tok) and tok.lower_ not in self.roles.person_roles and tok.text not in known
+
     # -- one mention -----------------------------------------------------
-    def _split(self, ent: Span) -> list[Span]:
-        """Split "Mikhail Svetlov/Getty Images" into its parts."""
+    def _split(self, ent: Span, known: Mapping[str, str]) -> list[Span]:
+        """Split "Mikhail Svetlov/Getty Images" into its parts, and "Acme-Ruritania" where both are known names."""
+        if ent.text not in known:
+            for tok in ent:
+                if tok.text in _HYPHENS and ent.start < tok.i < ent.end - 1:
+                    left, right = ent.doc[ent.start:tok.i], ent.doc[tok.i + 1:ent.end]
+                    if left.text in known and right.text in known:
+                        return [Span(ent.doc, left.start, left.end, label=known[left.text]),
+                                Span(ent.doc, right.start, right.end, label=known[right.text])]
         parts, start = [], ent.start
         for tok in ent:
             if tok.text in _SPLITTERS:
@@ -74,9 +174,8 @@ class ActorRepairer:
         # the parts after a credit separator are agencies unless known otherwise
         return [p if i == 0 else Span(p.doc, p.start, p.end, label="ORG") for i, p in enumerate(parts)]
 
-    def _repair(self, ent: Span) -> Span | None:
+    def _repair(self, ent: Span, known: Mapping[str, str], not_actors: frozenset[str]) -> Span | None:
         doc, start, end = ent.doc, ent.start, ent.end
-        known = self.names.known_labels
         if ent.text in self.names.keep_article:
             return Span(doc, start, end, label=known.get(ent.text, ent.label_))
         while start < end and doc[start].lower_ in ("the", "a", "an") and doc[start:end].text not in self.names.keep_article:
@@ -95,7 +194,7 @@ class ActorRepairer:
             return None
         span = doc[start:end]
         text = span.text
-        if text in self.names.not_actors or any(b in text.lower() for b in _BAD_CHARS):
+        if text in not_actors or any(b in text.lower() for b in _BAD_CHARS):
             return None
         if text.islower() and text not in self.names.alias_to_canonical:
             return None
@@ -131,9 +230,8 @@ class ActorRepairer:
         )
 
     # -- the document ----------------------------------------------------
-    def _harmonise(self, doc: Doc, actors: list[Span]) -> list[Span]:
+    def _harmonise(self, doc: Doc, actors: list[Span], known: Mapping[str, str]) -> list[Span]:
         """One label per name in a document; surnames of known people are PERSON."""
-        known = self.names.known_labels
         people = {e.text for e in actors if e.label_ == "PERSON" and len(e) >= 2}
         surnames = {e[-1].text for e in actors if e.label_ == "PERSON" and len(e) >= 2}
         votes: dict[str, Counter] = defaultdict(Counter)
@@ -162,7 +260,7 @@ class ActorRepairer:
         return out
 
 
-def set_canonical_names(doc: Doc, actors: list[Span], names: language.NameData) -> None:
+def set_canonical_names(doc: Doc, actors: list[Span], names: language.NameData, story: Mapping[str, str] = MappingProxyType({})) -> None:
     """Set ``span._.canonical``: one name per actor inside the document.
 
     A surname-only or partial mention takes the longest full name of the
@@ -172,17 +270,19 @@ def set_canonical_names(doc: Doc, actors: list[Span], names: language.NameData) 
     full_by_last: dict[str, str] = {}
     for e in actors:
         if e.label_ == "PERSON" and len(e) >= 2:
-            name = canonical_form(e.text, names)
+            name = canonical_form(e.text, names, story)
             last = e[-1].text
             if len(name) > len(full_by_last.get(last, "")):
                 full_by_last[last] = name
     for e in actors:
         if e.label_ == "PERSON":
-            e._.canonical = canonical_form(full_by_last.get(e[-1].text, e.text), names)
+            e._.canonical = canonical_form(full_by_last.get(e[-1].text, e.text), names, story)
         else:
-            e._.canonical = canonical_form(e.text, names)
+            e._.canonical = canonical_form(e.text, names, story)
 
 
-def canonical_form(text: str, names: language.NameData) -> str:
+def canonical_form(text: str, names: language.NameData, story: Mapping[str, str] = MappingProxyType({})) -> str:
+    """A mention's canonical name: the story's aliases first, then the general ones."""
     text = " ".join(text.split())
+    text = story.get(text, text)
     return names.alias_to_canonical.get(text, text)

@@ -81,6 +81,7 @@ class NameData:
     known_labels: dict[str, str]
     document_nouns: frozenset[str]
     demonym_endings: tuple[str, ...]
+    org_suffixes: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -105,6 +106,7 @@ def names() -> NameData:
         known_labels=known,
         document_nouns=frozenset(raw["document_nouns"]),
         demonym_endings=tuple(raw["demonym_endings"]),
+        org_suffixes=frozenset(raw["org_suffixes"]),
     )
 
 
