@@ -16,7 +16,7 @@ from plugin.errors import InputError
 from plugin.fileio import write_bytes_atomic
 from plugin.identity import unify_names
 from plugin.labelstudio.tasks import check_task, to_task
-from plugin.pipeline import DEFAULT_MODEL, build_pipeline, model_version
+from plugin.pipeline import DEFAULT_MODEL, build_pipeline, model_version, story_names
 from plugin.pipeline.convert import doc_to_annotated
 from plugin.pipeline.stance import StanceRules
 from plugin.records import ActorNames, AnnotatedArticle, Article
@@ -91,8 +91,8 @@ def preannotate(inputs: Sequence[str | Path], output: str | Path, *, story: Stor
         n_process: worker processes for ``nlp.pipe``.
         progress: called as ``progress(done, total)`` after each article.
         nlp: an already-built stancedesk pipeline to use instead of loading ``model``.
-        names: the story's actor names with what its annotators taught it (``plugin.names.story_names``);
-            default: the story file's [actors] only.
+        names: the story's actor names with what its annotators taught it (``plugin.pipeline.story_names``);
+            default: the story file's names only.
     """
     output = Path(output)
     if output.is_dir():
@@ -102,7 +102,7 @@ def preannotate(inputs: Sequence[str | Path], output: str | Path, *, story: Stor
         nlp = build_pipeline(model or DEFAULT_MODEL, story=story, stance_model=stance_model)
     annotated = []
     if names is None and story is not None:
-        names = story.actors
+        names = story_names(nlp, story)
     for n, item in enumerate(make_tasks(nlp, articles, n_process=n_process, names=names), start=1):
         annotated.append(item)
         if progress is not None:

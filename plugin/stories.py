@@ -64,6 +64,11 @@ class Story:
         """Whether the cue rules have anything to go on (else stance is neutral with a low score)."""
         return any(self.stance.get(k) for k in CUE_LISTS + SIDE_LISTS)
 
+    def side_names(self) -> list[str]:
+        """The capitalised names among the stance sides (proponents, opponents): actors of the story whose
+        labels the pipeline infers when [actors] does not give them."""
+        return [n for key in SIDE_LISTS for n in self.stance.get(key, ()) if isinstance(n, str) and n[:1].isupper()]
+
     def stance_table(self) -> dict:
         """A mutable copy of the [stance] table, with the story's name (what the pipeline's stance component reads)."""
         return {**json.loads(json.dumps(dict(self.stance))), "story": self.name}

@@ -8,6 +8,7 @@ This package alone knows spaCy internals. Its output is a ``Doc`` whose
 from __future__ import annotations
 
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import spacy
@@ -19,6 +20,7 @@ from plugin.pipeline import actors, attribution, boilerplate, claims, ner_merge,
 from plugin.pipeline import language
 from plugin.pipeline.stance_model import own_model_dir
 from plugin.pipeline.stance import StanceRules
+from plugin.records import ACTOR_LABELS, ActorNames
 from plugin.settings import DEFAULT_MODEL  # noqa: F401  (one default; importers find it here too)
 
 if TYPE_CHECKING:
@@ -73,10 +75,48 @@ def build_pipeline(model: str | Path = DEFAULT_MODEL, *, story: "Story | None" =
         nlp.add_pipe("stancedesk_attribution")
         nlp.add_pipe("stancedesk_stance")
     if story is not None:
-        nlp.get_pipe("stancedesk_actors").configure(story.actors)
+        nlp.get_pipe("stancedesk_actors").configure(story_names(nlp, story))
     if story is not None or stance_model is not None:
         configure_stance(nlp.get_pipe("stancedesk_stance"), story, stance_model, model=model)
     return nlp
+
+
+def story_names(nlp: Language, story: "Story", learnt: ActorNames | None = None) -> ActorNames:
+    """The actor names a story knows, weakest first: the names of its stance sides (labelled by what the model
+    makes of them), its [actors] table, then what its annotators taught it (``learnt``)."""
+    names = ActorNames(labels=MappingProxyType(infer_labels(nlp, [n for n in story.side_names()
+                                                                    if n not in story.actors.labels])))
+    names = names.merged(story.actors)
+    names = names.merged(learnt) if learnt is not None else names
+    return with_surnames(names)
+
+
+def with_surnames(names: ActorNames) -> ActorNames:
+    """A person's surname alone is a mention of that person ("Jane Doe" -> "Doe"), unless the names say otherwise."""
+    labels, canonical = dict(names.labels), dict(names.canonical)
+    for name, label in names.labels.items():
+        words = name.split()
+        if label == "PERSON" and len(words) >= 2 and words[-1][:1].isupper() and len(words[-1]) > 2 \
+                and words[-1] not in names.not_actors and name not in names.canonical:
+            labels.setdefault(words[-1], "PERSON")
+            canonical.setdefault(words[-1], name)
+    return ActorNames(labels=MappingProxyType(labels), canonical=MappingProxyType(canonical), not_actors=names.not_actors)
+
+
+def infer_labels(nlp: Language, names: list[str]) -> dict[str, str]:
+    """PERSON/ORG/GPE of bare names, as the pipeline's NER reads each in a neutral sentence; names it reads as
+    none of these are left out."""
+    ner = [p for p in nlp.pipe_names if p in ("ner", ner_merge.FINE_TUNED_NER, "stancedesk_ner_stash", "stancedesk_ner_merge")
+           or p in ("tok2vec",)]
+    out: dict[str, str] = {}
+    if not names:
+        return out
+    with nlp.select_pipes(enable=ner):
+        for name, doc in zip(names, nlp.pipe(f"{name} said on Monday that talks would go on." for name in names)):
+            ents = [e for e in doc.ents if e.start_char == 0 and e.end_char == len(name) and e.label_ in ACTOR_LABELS]
+            if ents:
+                out[name] = ents[0].label_
+    return out
 
 
 def configure_stance(component: StanceRules, story: "Story | None", stance_model: str | Path | None = None, *,

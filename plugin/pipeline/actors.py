@@ -231,12 +231,15 @@ class ActorRepairer:
 
     # -- the document ----------------------------------------------------
     def _harmonise(self, doc: Doc, actors: list[Span], known: Mapping[str, str]) -> list[Span]:
-        """One label per name in a document; surnames of known people are PERSON."""
+        """One label per name in a document; surnames of known people are PERSON; a name followed by a company
+        word ("Acme CEO", "Acme shares") is an organisation."""
         people = {e.text for e in actors if e.label_ == "PERSON" and len(e) >= 2}
         surnames = {e[-1].text for e in actors if e.label_ == "PERSON" and len(e) >= 2}
         votes: dict[str, Counter] = defaultdict(Counter)
         for e in actors:
             votes[e.text][e.label_] += 1
+            if len(e) == 1 and e.end < len(doc) and doc[e.end].lower_ in self.roles.org_heads and e.text not in surnames:
+                votes[e.text]["ORG"] += 3
         out = []
         for e in actors:
             if e.text in known:
@@ -246,17 +249,45 @@ class ActorRepairer:
             else:
                 label = votes[e.text].most_common(1)[0][0]
             out.append(Span(doc, e.start, e.end, label=label) if label != e.label_ else e)
-        # mentions of known surnames that the model missed
-        covered = {i for e in out for i in range(e.start, e.end)}
-        for tok in doc:
-            if (
-                tok.i not in covered
-                and tok.text in surnames
-                and tok.text[:1].isupper()
-                and not extensions.in_boilerplate(doc, tok.idx)
-                and not (tok.i > 0 and doc[tok.i - 1].text[:1].isupper() and doc[tok.i - 1].is_alpha and tok.i - 1 not in covered and not doc[tok.i - 1].is_sent_start)
-            ):
-                out.append(Span(doc, tok.i, tok.i + 1, label="PERSON"))
+        return self._propagate(doc, out, known)
+
+    def _propagate(self, doc: Doc, actors: list[Span], known: Mapping[str, str]) -> list[Span]:
+        """Mentions the model missed of names the document already has: the same words (or in capitals), a
+        known person's surname, or first name on its own. A one-word name that the document also uses as a
+        lower-case word ("Board" / "board") is not spread."""
+        lower_words = {t.lower_ for t in doc if t.is_lower}
+        forms: dict[tuple[str, ...], str] = {}
+        for e in actors:
+            words = tuple(t.text for t in e)
+            if len(words) == 1 and (words[0].lower() in lower_words or not words[0][:1].isupper()):
+                continue
+            forms.setdefault(words, e.label_)
+            if any(c.islower() for c in e.text):
+                forms.setdefault(tuple(w.upper() for w in words), e.label_)
+            if e.label_ == "PERSON" and len(e) >= 2:
+                for part in (e[-1], e[0]):
+                    if part.is_alpha and part.text[:1].isupper() and len(part) > 2 and not self._is_title(part):
+                        forms[(part.text,)] = "PERSON"
+        if not forms:
+            return actors
+        longest = max(len(f) for f in forms)
+        covered = {i for e in actors for i in range(e.start, e.end)}
+        out = list(actors)
+        i = 0
+        while i < len(doc):
+            for n in range(min(longest, len(doc) - i), 0, -1):
+                label = forms.get(tuple(t.text for t in doc[i:i + n]))
+                if label is None or any(j in covered for j in range(i, i + n)) or extensions.in_boilerplate(doc, doc[i].idx):
+                    continue
+                if i + n < len(doc) and self._capitalised_word(doc[i + n], known) and (i + n) not in covered:
+                    continue
+                if i > 0 and self._capitalised_word(doc[i - 1], known) and (i - 1) not in covered and not doc[i].is_sent_start:
+                    continue
+                out.append(Span(doc, i, i + n, label=label))
+                covered.update(range(i, i + n))
+                i += n - 1
+                break
+            i += 1
         return out
 
 

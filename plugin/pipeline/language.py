@@ -56,6 +56,7 @@ class RoleData:
     anonymous_roles: frozenset[str]
     person_pronouns: frozenset[str]
     group_nouns: dict[str, str]  # noun -> the label of the actor it refers back to
+    org_heads: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -67,6 +68,7 @@ def roles() -> RoleData:
         person_roles=frozenset(raw["person_roles"]),
         anonymous_roles=frozenset(raw["anonymous_roles"]),
         person_pronouns=frozenset(raw["pronouns"]["person"]),
+        org_heads=frozenset(raw["org_heads"]),
         group_nouns={n: label for label, nouns in raw["group_nouns"].items() if not label.startswith("_") for n in nouns},
     )
 
