@@ -33,6 +33,7 @@ _POSSESSIVE = {"'s", "\u2019s", "'", "\u2019"}
 _BAD_CHARS = ("@", "http", "www.", "pic.twitter")
 _SPLITTERS = {"/", "|", "via"}
 _HYPHENS = {"-", "\u2013"}
+_DETERMINERS = {"the", "our", "its", "their", "his", "her", "this", "that", "a", "an", "your", "my"}
 _NAME_PARTICLES = {"of", "the", "for", "and", "in", "on", "de", "du", "la", "le", "von", "van", "der", "den", "al", "bin", "y", "da"}
 
 
@@ -74,6 +75,8 @@ class ActorRepairer:
                 repaired = self._repair(part, known, not_actors)
                 if repaired is not None and not extensions.in_boilerplate(doc, repaired.start_char):
                     actors.append(repaired)
+        lower_words = {t.lower_ for t in doc if t.is_lower}
+        actors = [a for a in actors if not self._generic_or_embedded(doc, a, known, lower_words)]
         if names.labels:
             actors = self._story_mentions(doc, actors, names, known)
         actors = self._harmonise(doc, actors, known)
@@ -119,6 +122,19 @@ class ActorRepairer:
                 out = [a for a in out if a not in overlapping] + [m]
         return out
 
+    def _generic_or_embedded(self, doc: Doc, ent: Span, known: Mapping[str, str], lower_words: set[str]) -> bool:
+        """A one-word mention that is a common noun written with a capital ("the Board", when the text also
+        says "the board"), or a word of a longer capitalised name the model did not tag ("Acme Blue", a product)."""
+        if len(ent) != 1:
+            return False
+        tok = ent[0]
+        if tok.text not in known and tok.lower_ in lower_words and tok.i > 0 and doc[tok.i - 1].lower_ in _DETERMINERS:
+            return True
+        if ent.label_ == "ORG" and ent.end < len(doc) and self._capitalised_word(doc[ent.end], known) \
+                and doc[ent.end].ent_type_ == "" and not doc[ent.end].is_sent_start:
+            return True
+        return False
+
     @staticmethod
     def _longer_name(longer: Span, inner: Span) -> bool:
         """Whether the words around ``inner`` make ``longer`` one name ("US Senate", "Acme Inc.") rather than a
@@ -161,6 +177,11 @@ class ActorRepairer:
                     if left.text in known and right.text in known:
                         return [Span(ent.doc, left.start, left.end, label=known[left.text]),
                                 Span(ent.doc, right.start, right.end, label=known[right.text])]
+        for tok in ent[1:-1]:
+            if tok.text in _POSSESSIVE and tok.nbor(1).text[:1].isupper():  # "Doe's Acme": the owner and the owned
+                left, right = ent.doc[ent.start:tok.i], ent.doc[tok.i + 1:ent.end]
+                return [Span(ent.doc, left.start, left.end, label=known.get(left.text, ent.label_)),
+                        Span(ent.doc, right.start, right.end, label=known.get(right.text, "ORG"))]
         parts, start = [], ent.start
         for tok in ent:
             if tok.text in _SPLITTERS:
@@ -192,6 +213,8 @@ class ActorRepairer:
                 start += 1
         if start >= end:
             return None
+        if label == "ORG" and end < len(doc) and doc[end].text in self.names.org_suffixes:
+            end += 1  # "Acme Inc."
         span = doc[start:end]
         text = span.text
         if text in not_actors or any(b in text.lower() for b in _BAD_CHARS):
@@ -235,6 +258,7 @@ class ActorRepairer:
         word ("Acme CEO", "Acme shares") is an organisation."""
         people = {e.text for e in actors if e.label_ == "PERSON" and len(e) >= 2}
         surnames = {e[-1].text for e in actors if e.label_ == "PERSON" and len(e) >= 2}
+        surnames |= {e[0].text for e in actors if e.label_ == "PERSON" and len(e) >= 2 and len(e[0]) > 2 and e[0].is_alpha}
         votes: dict[str, Counter] = defaultdict(Counter)
         for e in actors:
             votes[e.text][e.label_] += 1
