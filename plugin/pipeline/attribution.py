@@ -72,12 +72,14 @@ class Attributor:
             return None
         return self._mention_for(doc, subject, ctx)
 
-    def _mention_for(self, doc: Doc, subject: Token, ctx: "_Context") -> Span | None:
+    def _mention_for(self, doc: Doc, subject: Token, ctx: "_Context", depth: int = 0) -> Span | None:
         actors = ctx.actors
         mention = _actor_containing(actors, subject.i)
         if mention is not None:
             return mention
         lower = subject.lower_
+        if lower in ("who", "which", "that") and subject.head.dep_ == "relcl" and depth < 2:
+            return self._mention_for(doc, subject.head.head, ctx, depth + 1)  # "Acme, which said ..."
         if lower in self.roles.person_pronouns or lower in ("him", "her"):
             return self._antecedent(subject.i, ctx, labels=("PERSON",))
         if lower in ("it", "they", "we"):
@@ -86,17 +88,28 @@ class Attributor:
         if named is not None:
             return named
         lemma = subject.lemma_.lower()
-        if lemma in self.roles.anonymous_roles or subject.tag_ in ("NNS", "NNPS"):
+        owner = self._owner(subject, actors)
+        if lemma in self.roles.representatives and owner is not None:
+            return owner  # "Doe's lawyers said", "lawyers for Doe said": the client speaks
+        if lemma in self.roles.document_nouns and depth < 2:
+            return owner or self._author(doc, subject, ctx, depth)
+        indefinite = any(c.lower_ in ("a", "an", "one", "another", "some", "several") for c in subject.children)
+        definite = any(c.lower_ in ("the", "this", "that") for c in subject.children)
+        plural = subject.tag_ in ("NNS", "NNPS")
+        if lemma in self.roles.anonymous_roles and not (definite and not plural):
+            return None
+        if plural and lemma not in self.roles.group_nouns:
             return None
         has_owner = any(c.dep_ == "poss" for c in subject.children)
-        indefinite = any(c.lower_ in ("a", "an", "one", "another") for c in subject.children)
         if lemma in self.roles.person_roles:
-            # "the minister", "the Russian Deputy FM": the person named before; "NATO's secretary-general"
-            # or "a spokesman", never named, stays unattributed
+            # "the minister", "the billionaire", "the Acme CEO": the person named before; "Ruritania's
+            # envoy" or "a spokesman", never named, stays unattributed
             if has_owner or indefinite:
                 return None
             return self._antecedent(subject.i, ctx, labels=("PERSON",))
         if lemma in self.roles.group_nouns and not indefinite:
+            if owner is not None and owner.label_ in ("ORG", "GPE"):
+                return owner  # "Ruritania's foreign ministry", "Acme's board"
             for child in subject.children:
                 if child.dep_ in ("compound", "nmod", "amod"):
                     named = _actor_containing(actors, child.i)
@@ -104,6 +117,41 @@ class Attributor:
                         return named
             if not has_owner:
                 return self._antecedent(subject.i, ctx, labels=(self.roles.group_nouns[lemma],))
+        return None
+
+    @staticmethod
+    def _owner(noun: Token, actors: list[Span]) -> Span | None:
+        """The actor a noun belongs to: "Doe's lawyers", "the Acme report", "lawyers for Doe"."""
+        for child in noun.children:
+            if child.dep_ in ("poss", "compound", "nmod"):
+                found = _actor_containing(actors, child.i)
+                if found is not None:
+                    return found
+            if child.dep_ == "prep" and child.lower_ in ("for", "of", "from"):
+                for obj in child.children:
+                    if obj.dep_ == "pobj":
+                        found = _actor_containing(actors, obj.i)
+                        if found is not None:
+                            return found
+        return None
+
+    def _author(self, doc: Doc, noun: Token, ctx: "_Context", depth: int) -> Span | None:
+        """Who wrote "the letter" or "the suit": the latest earlier mention of such a document, and its owner, the
+        one who filed or sent it ("Acme filed a suit"), or the speaker who spoke in it ("Doe said in a letter")."""
+        for tok in reversed(doc[:noun.i]):
+            if tok.lemma_.lower() != noun.lemma_.lower() or tok.pos_ != "NOUN":
+                continue
+            owner = self._owner(tok, ctx.actors)
+            if owner is not None:
+                return owner
+            head = tok.head
+            if tok.dep_ == "pobj" and head.dep_ == "prep":
+                head = head.head
+            if tok.dep_ in ("dobj", "pobj", "nsubjpass") and head.pos_ in ("VERB", "AUX"):
+                subject = _subject_of(head)
+                if subject is not None and subject.i != noun.i:
+                    return self._mention_for(doc, subject, ctx, depth + 1)
+            return None
         return None
 
     def _antecedent(self, before: int, ctx: "_Context", *, labels: tuple[str, ...]) -> Span | None:

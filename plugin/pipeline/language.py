@@ -57,6 +57,8 @@ class RoleData:
     person_pronouns: frozenset[str]
     group_nouns: dict[str, str]  # noun -> the label of the actor it refers back to
     org_heads: frozenset[str]
+    representatives: frozenset[str]
+    document_nouns: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -69,6 +71,8 @@ def roles() -> RoleData:
         anonymous_roles=frozenset(raw["anonymous_roles"]),
         person_pronouns=frozenset(raw["pronouns"]["person"]),
         org_heads=frozenset(raw["org_heads"]),
+        representatives=frozenset(raw["representatives"]),
+        document_nouns=frozenset(raw["document_nouns"]),
         group_nouns={n: label for label, nouns in raw["group_nouns"].items() if not label.startswith("_") for n in nouns},
     )
 
