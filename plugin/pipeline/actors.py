@@ -27,6 +27,7 @@ from spacy.util import filter_spans
 
 from plugin.pipeline import extensions
 from plugin.pipeline import language
+from plugin.pipeline.quotes import find_signatures
 from plugin.records import ACTOR_LABELS, ActorNames
 
 _POSSESSIVE = {"'s", "\u2019s", "'", "\u2019"}
@@ -75,6 +76,7 @@ class ActorRepairer:
                 repaired = self._repair(part, known, not_actors)
                 if repaired is not None and not extensions.in_boilerplate(doc, repaired.start_char):
                     actors.append(repaired)
+        actors += self._signature_names(doc, actors, known)
         lower_words = {t.lower_ for t in doc if t.is_lower}
         actors = [a for a in actors if not self._generic_or_embedded(doc, a, known, lower_words)]
         if names.labels:
@@ -120,6 +122,16 @@ class ActorRepairer:
                 m = self._repair(m, known, names.not_actors | self.names.not_actors)
             if m is not None:
                 out = [a for a in out if a not in overlapping] + [m]
+        return out
+
+    @staticmethod
+    def _signature_names(doc: Doc, actors: list[Span], known: Mapping[str, str]) -> list[Span]:
+        """The author's display name in an embedded post's signature ("— Jane Doe (@janedoe) April 5, 2022")."""
+        out = []
+        for sig in find_signatures(doc.text):
+            span = doc.char_span(sig.name_start, sig.name_end, alignment_mode="contract")
+            if span is not None and len(span) and not any(a.start < span.end and span.start < a.end for a in actors):
+                out.append(Span(doc, span.start, span.end, label=known.get(span.text, "PERSON")))
         return out
 
     def _generic_or_embedded(self, doc: Doc, ent: Span, known: Mapping[str, str], lower_words: set[str]) -> bool:
@@ -289,8 +301,9 @@ class ActorRepairer:
             if any(c.islower() for c in e.text):
                 forms.setdefault(tuple(w.upper() for w in words), e.label_)
             if e.label_ == "PERSON" and len(e) >= 2:
-                for part in (e[-1], e[0]):
-                    if part.is_alpha and part.text[:1].isupper() and len(part) > 2 and not self._is_title(part):
+                # a surname may be a title word ("Stephen King" -> "King"); a first name may not
+                for part, title_ok in ((e[-1], True), (e[0], False)):
+                    if part.is_alpha and part.text[:1].isupper() and len(part) > 2 and (title_ok or not self._is_title(part)):
                         forms[(part.text,)] = "PERSON"
         if not forms:
             return actors

@@ -11,6 +11,7 @@ claim's speaker (quotes split across sentences and paragraphs).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from spacy.language import Language
@@ -106,7 +107,7 @@ class Attributor:
             # envoy" or "a spokesman", never named, stays unattributed
             if has_owner or indefinite:
                 return None
-            return self._antecedent(subject.i, ctx, labels=("PERSON",))
+            return self._antecedent(subject.i, ctx, labels=("PERSON",), salient=True)
         if lemma in self.roles.group_nouns and not indefinite:
             if owner is not None and owner.label_ in ("ORG", "GPE"):
                 return owner  # "Ruritania's foreign ministry", "Acme's board"
@@ -154,7 +155,7 @@ class Attributor:
             return None
         return None
 
-    def _antecedent(self, before: int, ctx: "_Context", *, labels: tuple[str, ...]) -> Span | None:
+    def _antecedent(self, before: int, ctx: "_Context", *, labels: tuple[str, ...], salient: bool = False) -> Span | None:
         """The named actor a pronoun refers to, as that actor's nearest earlier mention.
 
         The previous claim's speaker, if of the right kind and no other such
@@ -166,6 +167,11 @@ class Attributor:
             return None
         subjects = [a for a in earlier if any(t.dep_ in _SUBJECT_DEPS for t in a)]
         target = (subjects or earlier)[-1]
+        if salient:
+            # a description ("the billionaire", "the Acme CEO") names the person the text is most about so far
+            counts = Counter(a._.canonical for a in earlier)
+            best = max(counts.values())
+            target = next(a for a in reversed(earlier) if counts[a._.canonical] == best)
         prev = ctx.previous
         if prev is not None and prev._.speaker_span:
             speaker = _mention_at(ctx.actors, *prev._.speaker_span)

@@ -19,7 +19,7 @@ from spacy.tokens import Doc, Span, Token
 from plugin.pipeline import extensions
 from plugin.pipeline import language
 from plugin.records import ACTOR_LABELS
-from plugin.pipeline.quotes import DOUBLE_MARKS, Quote, find_quotes
+from plugin.pipeline.quotes import DOUBLE_MARKS, Quote, find_quotes, find_signatures
 
 _SUBJECTS = ("nsubj", "nsubjpass")
 _CLAUSE_DEPS = ("ccomp",)
@@ -53,6 +53,8 @@ class ClaimFinder:
         quotes = [q for q in find_quotes(view.text) if not view.in_boilerplate(q.start)]
         in_quote = _char_mask(len(view.text), quotes)
         direct = [c for q in quotes if (c := self._direct(doc, q, in_quote, view)) is not None]
+        direct += [Candidate(sig.start, sig.end, "direct", speaker_span=(sig.name_start, sig.name_end))
+                   for sig in find_signatures(view.text) if not view.in_boilerplate(sig.start)]
         indirect = self._indirect(doc, in_quote, view)
         claims = _resolve_overlaps(view.text, direct, indirect)
         doc.spans[extensions.CLAIMS_KEY] = []

@@ -9,6 +9,7 @@ sentence; otherwise it is refused rather than guessed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 DOUBLE_MARKS = "\"\u201c\u201d\u201e\u00ab\u00bb"
@@ -141,3 +142,48 @@ def _quote(text: str, start: int, end: int, *, closed: bool) -> list[Quote]:
     if end <= start or not any(c.isalnum() for c in text[start:end]):
         return []
     return [Quote(start, end, closed)]
+
+
+@dataclass(frozen=True)
+class Signature:
+    """An embedded post: its words (``text[start:end]``) and the author's display name (``text[name_start:name_end]``)
+    in the signature that follows them: "words — Jane Doe (@janedoe) April 5, 2022"."""
+
+    start: int
+    end: int
+    name_start: int
+    name_end: int
+
+
+_SIGNATURE_RE = re.compile(r"[\u2014\u2013-]{1,2}[ \t]*(?P<name>[^\s(@\u2014\u2013][^()\n@\u2014\u2013]{0,60}?)[ \t]*\(@\w{1,30}\)"
+                           r"(?:[ \t]*[A-Z][a-z]+\.?[ \t]+\d{1,2},[ \t]*\d{4})?")
+_LINK_RE = re.compile(r"\s*(?:pic\.twitter\.com/\S+|https?://\S+)\s*$")
+
+
+def find_signatures(text: str) -> list[Signature]:
+    """Embedded posts signed "— Name (@handle) date": the post runs back to the line start or to the last
+    quotation mark before the signature (the reporter's own quote of it), links at its end left out."""
+    out = []
+    for m in _SIGNATURE_RE.finditer(text):
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        before = text[line_start:m.start()]
+        last_mark = max(before.rfind(c) for c in DOUBLE_MARKS + SINGLE_CLOSE)
+        start = line_start + last_mark + 1 if last_mark != -1 else line_start
+        while start < m.start() and text[start].isspace():
+            start += 1
+        if last_mark != -1 and text[start:start + 1].islower():
+            # the reporter's clause after their quote of the post ("..., he said."): the post starts after it
+            stop = re.search(r"[.?!]\s+", text[start:m.start()])
+            if stop is None:
+                continue
+            start += stop.end()
+        body = text[start:m.start()]
+        link = _LINK_RE.search(body)
+        end = start + (link.start() if link else len(body.rstrip()))
+        name = m.group("name").rstrip()
+        while name and not (name[-1].isalnum() or name[-1] == "."):
+            name = name[:-1].rstrip()  # emoji decorations of display names
+        if end - start < 10 or not name:
+            continue
+        out.append(Signature(start, end, m.start("name"), m.start("name") + len(name)))
+    return out
