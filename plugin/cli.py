@@ -97,6 +97,7 @@ def story_show_cli(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def preannotate_cli(args: argparse.Namespace, settings: Settings) -> int:
+    from plugin.learnt import learnt_at
     from plugin.preannotate import preannotate
 
     story = _story(args, settings)
@@ -104,6 +105,7 @@ def preannotate_cli(args: argparse.Namespace, settings: Settings) -> int:
         args.inputs,
         args.output,
         story=story,
+        learnt=learnt_at(settings.home, story),
         model=args.model or settings.model,
         stance_model=args.stance_model,
         n_process=args.n_process,

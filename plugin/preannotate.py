@@ -75,7 +75,7 @@ class PreannotateSummary:
 def preannotate(inputs: Sequence[str | Path], output: str | Path, *, story: Story | None,
                 model: str | Path | None = None, stance_model: str | None = None, n_process: int = 1,
                 progress: Callable[[int, int], None] | None = None, nlp: Language | None = None,
-                names: ActorNames | None = None) -> PreannotateSummary:
+                learnt: ActorNames | None = None) -> PreannotateSummary:
     """Pre-annotate input files and write a JSON list of Label Studio tasks to ``output``.
 
     Inputs are all read (and checked) before the model loads; the output is
@@ -91,8 +91,8 @@ def preannotate(inputs: Sequence[str | Path], output: str | Path, *, story: Stor
         n_process: worker processes for ``nlp.pipe``.
         progress: called as ``progress(done, total)`` after each article.
         nlp: an already-built stancedesk pipeline to use instead of loading ``model``.
-        names: the story's actor names with what its annotators taught it (``plugin.pipeline.story_names``);
-            default: the story file's names only.
+        learnt: the actor names the story's annotators taught it (``plugin.learnt.learnt_names``), put on top
+            of the story file's own names.
     """
     output = Path(output)
     if output.is_dir():
@@ -101,8 +101,7 @@ def preannotate(inputs: Sequence[str | Path], output: str | Path, *, story: Stor
     if nlp is None:
         nlp = build_pipeline(model or DEFAULT_MODEL, story=story, stance_model=stance_model)
     annotated = []
-    if names is None and story is not None:
-        names = story_names(nlp, story)
+    names = story_names(nlp, story, learnt) if story is not None else None
     for n, item in enumerate(make_tasks(nlp, articles, n_process=n_process, names=names), start=1):
         annotated.append(item)
         if progress is not None:

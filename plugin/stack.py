@@ -17,6 +17,7 @@ from waitress.server import create_server
 
 from plugin.fileio import atomic_path
 from plugin.labelstudio.client import PushSummary, push
+from plugin.learnt import learnt_at
 from plugin.labelstudio.local import LocalLabelStudio, port_is_free, start_label_studio
 from plugin.errors import StancedeskError
 from plugin.pipeline import build_pipeline
@@ -73,7 +74,7 @@ def start_stack(settings: Settings, *, story: Story, inputs: list[Path], project
         t0 = time.perf_counter()
         tasks_path = home / f"tasks-{story.name}.json"
         nlp = build_pipeline(settings.model, story=story)
-        summary = preannotate(inputs, tasks_path, story=story, nlp=nlp)
+        summary = preannotate(inputs, tasks_path, story=story, nlp=nlp, learnt=learnt_at(home, story))
         timings["preannotate_s"] = time.perf_counter() - t0
         say(f"pre-annotated {summary.articles} articles: {summary.actors} actors, {summary.claims} claims")
         app = create_app({"settings": settings, "nlp": nlp, "story": story.path})

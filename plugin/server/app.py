@@ -30,6 +30,9 @@ class ServerState:
         from plugin.training.background import Trainer
 
         self.trainer = Trainer(self)
+        from plugin.learnt import LearntCache
+
+        self.learnt = LearntCache()  # actor names each story's annotators taught, refreshed as annotations arrive
 
     @property
     def store(self) -> Store:

@@ -63,7 +63,7 @@ def predict():
     predictor = _state().predictor
     predictor.refresh()
     try:
-        results = predictor.predict(tasks, story)
+        results = predictor.predict(tasks, story, learnt=_state().learnt.get(_state().store, story).names)
         version = results[0]["model_version"] if results else predictor.model_version(story)
     except StancedeskError as e:
         raise BadRequest(str(e)) from e

@@ -11,10 +11,10 @@ from typing import Mapping
 from spacy.language import Language
 
 from plugin.labelstudio.tasks import to_task
-from plugin.pipeline import build_pipeline, model_version, story_stance
+from plugin.pipeline import build_pipeline, model_version, story_names, story_stance
 from plugin.pipeline.stance import StanceRules
 from plugin.preannotate import make_tasks, story_data
-from plugin.records import Article
+from plugin.records import ActorNames, Article
 from plugin.stories import Story
 
 
@@ -26,6 +26,7 @@ class Predictor:
         self._nlp = nlp
         self._lock = threading.Lock()
         self._stances: dict[str, tuple[tuple, StanceRules]] = {}
+        self._names: dict[str, tuple[tuple, ActorNames]] = {}
         self.registry_home = registry_home  # follow the promoted model of this home (None: keep ``model``)
 
     def refresh(self) -> None:
@@ -62,12 +63,23 @@ class Predictor:
                 cached = self._stances[story.name] = (key, story_stance(story))
         return cached[1]
 
+    def names(self, story: Story, learnt: ActorNames | None = None) -> ActorNames:
+        """The story's actor names with what its annotators taught it, rebuilt when either changes."""
+        key = (tuple(story.side_names()), story.actors.fingerprint(), learnt.fingerprint() if learnt is not None else None)
+        nlp = self.nlp
+        with self._lock:
+            cached = self._names.get(story.name)
+            if cached is None or cached[0] != key:
+                cached = self._names[story.name] = (key, story_names(nlp, story, learnt))
+        return cached[1]
+
     def model_version(self, story: Story) -> str:
         return model_version(self.nlp, self.stance(story))
 
-    def predict(self, tasks: list[Mapping], story: Story) -> list[dict]:
-        """One prediction (``result``, ``score``, ``model_version``) per task, in order: what ``preannotate`` writes."""
+    def predict(self, tasks: list[Mapping], story: Story, learnt: ActorNames | None = None) -> list[dict]:
+        """One prediction (``result``, ``score``, ``model_version``) per task, in order: what ``preannotate`` writes.
+        ``learnt``: the actor names the story's annotators taught it so far."""
         articles = [Article(doc_id=str(t["data"].get("doc_id", t.get("id", n))), text=t["data"]["text"],
                             meta=MappingProxyType({})) for n, t in enumerate(tasks)]
-        items = make_tasks(self.nlp, articles, stance=self.stance(story))
+        items = make_tasks(self.nlp, articles, stance=self.stance(story), names=self.names(story, learnt))
         return [to_task(item, extra_data=story_data(story))["predictions"][0] for item in items]

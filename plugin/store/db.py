@@ -249,6 +249,14 @@ class Store:
             row = conn.execute("SELECT story FROM projects WHERE id = ?", (project_id,)).fetchone()
         return row[0] if row else None
 
+    def annotations_stamp(self) -> tuple:
+        """Changes whenever an annotation is created, updated or deleted (and a project bound): what caches of
+        anything learnt from the annotations are keyed by."""
+        with self.reading() as conn:
+            versions = conn.execute("SELECT COUNT(*), MAX(rowid) FROM annotation_versions").fetchone()
+            bound = conn.execute("SELECT COUNT(*), MAX(bound_at) FROM projects").fetchone()
+        return tuple(versions) + tuple(bound)
+
     def story_projects(self, story: str) -> list[int]:
         with self.reading() as conn:
             return [r[0] for r in conn.execute("SELECT id FROM projects WHERE story = ? ORDER BY id", (story,))]
