@@ -73,6 +73,7 @@ def story_list_cli(args: argparse.Namespace, settings: Settings) -> int:
 
 def story_show_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.collector import reviewed_annotations
+    from plugin.learnt import learnt_names
     from plugin.stories import project_ids, resolve_story, stance_summary
     from plugin.store import open_store
 
@@ -91,6 +92,15 @@ def story_show_cli(args: argparse.Namespace, settings: Settings) -> int:
                           f"none yet (stancedesk push --story {story.name} creates {story.title!r})"))
     print(f"stance    {stance_summary(story)}")
     print(f"corrected {len(reviewed)} reviewed annotations, {corrected} claims")
+    learnt = learnt_names(store, story)
+    if learnt.counts:
+        top = sorted(learnt.counts, key=lambda t: (-learnt.counts[t], t))
+        shown = ", ".join(f"{t} ({learnt.names.labels[t]})" for t in top[:12])
+        print(f"names     {len(learnt.counts)} learnt from annotations: {shown}" + (", ..." if len(top) > 12 else ""))
+    else:
+        print(f"names     {len(story.actors.labels)} from the story file; none learnt from annotations yet")
+    if learnt.dropped:
+        print(f"not actors {len(learnt.dropped)} learnt: {', '.join(learnt.dropped[:12])}" + (", ..." if len(learnt.dropped) > 12 else ""))
     print(f"guideline {len(story.guideline.splitlines())} lines of notes for annotators" if story.guideline
           else "guideline none: add [guideline] notes = \"...\" for annotators")
     return 0

@@ -150,7 +150,10 @@ class ActorRepairer:
     @staticmethod
     def _longer_name(longer: Span, inner: Span) -> bool:
         """Whether the words around ``inner`` make ``longer`` one name ("US Senate", "Acme Inc.") rather than a
-        model's run-on ("Acme on a screen", "Acme & Ruritania", a line break)."""
+        model's run-on ("Acme on a screen", "Acme & Ruritania", a line break, "Internal Market Jane Doe": a
+        person's name closing an organisation's)."""
+        if inner.label_ == "PERSON" and longer.label_ != "PERSON" and inner.end == longer.end:
+            return False
         for tok in longer:
             if inner.start <= tok.i < inner.end:
                 continue
@@ -213,7 +216,7 @@ class ActorRepairer:
             return Span(doc, start, end, label=known.get(ent.text, ent.label_))
         while start < end and doc[start].lower_ in ("the", "a", "an") and doc[start:end].text not in self.names.keep_article:
             start += 1
-        while end > start and (doc[end - 1].text in _POSSESSIVE or doc[end - 1].is_punct):
+        while end > start and (doc[end - 1].text in _POSSESSIVE or doc[end - 1].is_punct or doc[end - 1].is_space):
             end -= 1
         while end - start > 1 and doc[end - 1].text in self.names.trailing_generic:
             end -= 1
@@ -233,8 +236,10 @@ class ActorRepairer:
             return None
         if text.islower() and text not in self.names.alias_to_canonical:
             return None
-        if label == "PERSON" and self._is_title(span[-1]):
-            return None
+        if label == "PERSON" and self._is_title(span[-1]) and (len(span) == 1 or self._is_title(span[-2])):
+            return None  # a title alone ("Prime Minister"), not a name ending in one ("Stephen King")
+        if label == "ORG" and len(span) >= 2 and span[-1].text in self.names.document_nouns and span[-1].text[:1].isupper():
+            return None  # a law or document ("Digital Services Act"), not an organisation
         label = known.get(text, label)
         if text not in known and label in ("GPE", "ORG") and len(span) == 1 and text[:1].isupper() \
                 and text.lower().endswith(self.names.demonym_endings):
