@@ -169,6 +169,8 @@ class ActorRepairer:
         start, end = m.start, m.end
         if end < len(doc) and m.label_ == "ORG" and doc[end].text in self.names.org_suffixes:
             end += 1
+        if m.text.isupper():
+            return Span(doc, start, end, label=m.label_)  # a headline in capitals: every word is capitalised
         if end < len(doc) and self._capitalised_word(doc[end], known):
             return None
         if start > 0 and self._capitalised_word(doc[start - 1], known) and not doc[start - 1].is_sent_start:
@@ -176,6 +178,16 @@ class ActorRepairer:
                 return None
             start -= 1
         return Span(doc, start, end, label=m.label_)
+
+    def _inside_longer_name(self, doc: Doc, start: int, end: int, known: Mapping[str, str], covered: set[int]) -> bool:
+        """Whether untagged capitalised words stand right before or after ``doc[start:end]`` (part of a longer
+        name the model missed); a headline in capitals never is."""
+        if doc[start:end].text.isupper():
+            return False
+        if end < len(doc) and end not in covered and self._capitalised_word(doc[end], known):
+            return True
+        return start > 0 and (start - 1) not in covered and not doc[start].is_sent_start \
+            and self._capitalised_word(doc[start - 1], known)
 
     def _capitalised_word(self, tok: Token, known: Mapping[str, str]) -> bool:
         """A capitalised word that is no title or role ("Mr", "CEO") and no name of its own."""
@@ -310,6 +322,7 @@ class ActorRepairer:
                 for part, title_ok in ((e[-1], True), (e[0], False)):
                     if part.is_alpha and part.text[:1].isupper() and len(part) > 2 and (title_ok or not self._is_title(part)):
                         forms[(part.text,)] = "PERSON"
+                        forms.setdefault((part.text.upper(),), "PERSON")
         if not forms:
             return actors
         longest = max(len(f) for f in forms)
@@ -321,9 +334,7 @@ class ActorRepairer:
                 label = forms.get(tuple(t.text for t in doc[i:i + n]))
                 if label is None or any(j in covered for j in range(i, i + n)) or extensions.in_boilerplate(doc, doc[i].idx):
                     continue
-                if i + n < len(doc) and self._capitalised_word(doc[i + n], known) and (i + n) not in covered:
-                    continue
-                if i > 0 and self._capitalised_word(doc[i - 1], known) and (i - 1) not in covered and not doc[i].is_sent_start:
+                if self._inside_longer_name(doc, i, i + n, known, covered):
                     continue
                 out.append(Span(doc, i, i + n, label=label))
                 covered.update(range(i, i + n))
