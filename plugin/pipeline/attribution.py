@@ -216,7 +216,7 @@ def _quoted_source(verb: Token) -> Token | None:
     return None
 
 
-def _subject_of(verb: Token, *, outside: tuple[int, int] = (0, 0)) -> Token | None:
+def _subject_of(verb: Token, *, outside: tuple[int, int] | None = None) -> Token | None:
     """The subject of a reporting verb, climbing through 'declined ..., saying' and 'quoted X as saying'.
 
     A subject inside the claim itself (``outside``: its char range) is a misparse and skipped.
@@ -224,7 +224,7 @@ def _subject_of(verb: Token, *, outside: tuple[int, int] = (0, 0)) -> Token | No
     tok = verb
     for _ in range(4):
         for child in tok.children:
-            if child.dep_ in _SUBJECT_DEPS and not outside[0] <= child.idx < outside[1] + 2:
+            if child.dep_ in _SUBJECT_DEPS and not (outside and outside[0] <= child.idx < outside[1] + 2):
                 return child
         for child in tok.children:
             if child.dep_ == "agent":
