@@ -74,7 +74,10 @@ def _loader_reusing(nlp):
 def reuse_nlp(nlp, monkeypatch):
     """Make ``build_pipeline()`` (and so ``preannotate`` and the CLI) reuse the session pipeline."""
     monkeypatch.setattr(spacy, "load", _loader_reusing(nlp))
-    return nlp
+    actors = nlp.get_pipe("stancedesk_actors")
+    names = actors.story_names
+    yield nlp
+    actors.configure(names)  # a command run with another story configured the shared pipeline for it
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,29 @@ def test_a_story_file_reads_with_its_parts(tmp_path):
     assert story.guideline.startswith("support:") and story.has_cues
 
 
+ACTORS = """[story]
+target = "The Acme merger"
+[stance]
+proponents = ["Acme", "Jane Doe", "shareholders"]
+[actors]
+PERSON = ["Jane Doe"]
+ORG = ["Acme"]
+not_actors = ["Board"]
+[actors.aliases]
+"Jane Doe" = ["J. Doe"]
+Acme = ["Acme Corp", "the Acme group"]
+"""
+
+
+def test_the_actors_table_gives_names_labels_aliases_and_non_actors(tmp_path):
+    story = read_story(write(tmp_path / "acme.toml", ACTORS))
+    assert dict(story.actors.labels) == {"Jane Doe": "PERSON", "J. Doe": "PERSON", "Acme": "ORG", "Acme Corp": "ORG",
+                                         "the Acme group": "ORG"}
+    assert dict(story.actors.canonical) == {"J. Doe": "Jane Doe", "Acme Corp": "Acme", "the Acme group": "Acme"}
+    assert story.actors.not_actors == {"Board"}
+    assert story.side_names() == ["Acme", "Jane Doe"]  # capitalised names only; "shareholders" is a word
+
+
 def test_an_older_stance_config_is_a_story_named_after_its_file(tmp_path):
     story = read_story(write(tmp_path / "City Vote.toml", '[stance]\ntarget = "The city vote"\nsupport = ["yes"]\n'))
     assert (story.name, story.target, story.title) == ("city-vote", "The city vote", "city-vote")
@@ -51,6 +74,13 @@ BAD_FILES = [
     ("weight-not-a-number", '[story]\ntarget = "A"\n[stance.weights]\nfixed = "high"\n', "stance.weights.fixed must be a number"),
     ("bad-toml", "[story\n", "is not valid TOML"),
     ("guideline-not-a-table", 'guideline = 3\n[story]\ntarget = "A"\n', r"\[guideline\] must be a table"),
+    ("actors-not-a-table", 'actors = 3\n[story]\ntarget = "A"\n', r"\[actors\] must be a table with PERSON"),
+    ("actors-unknown-key", '[story]\ntarget = "A"\n[actors]\nPEOPLE = ["A"]\n', "unknown key 'PEOPLE'; use PERSON, ORG, GPE"),
+    ("actors-two-labels", '[story]\ntarget = "A"\n[actors]\nPERSON = ["Acme"]\nORG = ["Acme"]\n',
+     "lists 'Acme' as both PERSON and ORG; keep one"),
+    ("actors-not-names", '[story]\ntarget = "A"\n[actors]\nORG = "Acme"\n', r"\[actors\] ORG must be a list of names"),
+    ("actors-empty-name", '[story]\ntarget = "A"\n[actors]\nORG = [" "]\n', r"\[actors\] ORG must be a list of names"),
+    ("aliases-not-a-table", '[story]\ntarget = "A"\n[actors]\naliases = ["x"]\n', r"\[actors.aliases\] must map"),
 ]
 
 

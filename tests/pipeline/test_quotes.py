@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.pipeline.quotes import find_quotes
+from plugin.pipeline.quotes import find_quotes, find_signatures
 
 
 def contents(text: str) -> list[str]:
@@ -88,3 +88,23 @@ def test_quotes_are_sorted_and_do_not_overlap_across_marks():
     assert [q.start for q in quotes] == sorted(q.start for q in quotes)
     assert all(a.end <= b.start for a, b in zip(quotes, quotes[1:]))
     assert all(0 <= q.start < q.end <= len(text) for q in quotes)
+
+
+SIGNATURES = [
+    pytest.param("Great news for the club today. \u2014 Jane Doe (@janedoe) May 2, 2024",
+                 [("Great news for the club today.", "Jane Doe")], id="post-and-signature-on-one-line"),
+    pytest.param("We are proud of this team pic.twitter.com/AbC123 \u2014 Acme Rovers (@acmerovers) March 9, 2023",
+                 [("We are proud of this team", "Acme Rovers")], id="picture-link-left-out"),
+    pytest.param("Words of the post, all of them \u2014 jo\u26a1\ufe0f (@jo) April 25, 2022",
+                 [("Words of the post, all of them", "jo")], id="emoji-after-the-display-name"),
+    pytest.param('"Nice," she wrote. The fund will grow. \u2014 Ana Ruiz (@ana) June 1, 2021',
+                 [("The fund will grow.", "Ana Ruiz")], id="reporter-quote-before-the-post-left-out"),
+    pytest.param("Prices rose - analysts (not all) agree", [], id="a-dash-and-brackets-are-no-signature"),
+    pytest.param("Hi \u2014 Jo (@jo)", [], id="too-short-to-be-a-post"),
+]
+
+
+@pytest.mark.parametrize("text, expected", SIGNATURES)
+def test_embedded_post_signatures(text, expected):
+    got = [(text[s.start:s.end], text[s.name_start:s.name_end]) for s in find_signatures(text)]
+    assert got == expected
