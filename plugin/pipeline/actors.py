@@ -76,12 +76,15 @@ class ActorRepairer:
                 repaired = self._repair(part, known, not_actors)
                 if repaired is not None and not extensions.in_boilerplate(doc, repaired.start_char):
                     actors.append(repaired)
-        actors += self._signature_names(doc, actors, known)
-        lower_words = {t.lower_ for t in doc if t.is_lower}
+        strings = doc.vocab.strings
+        words = [strings[orth] for orth in doc.to_array("ORTH").tolist()]  # faster than making every Token
+        lower_words = {w for w in words if w.islower()}
+        if any(w.startswith("@") for w in words):
+            actors += self._signature_names(doc, actors, known)
         actors = [a for a in actors if not self._generic_or_embedded(doc, a, known, lower_words)]
         if names.labels:
             actors = self._story_mentions(doc, actors, names, known)
-        actors = self._harmonise(doc, actors, known)
+        actors = self._harmonise(doc, actors, known, words, lower_words)
         # actor spans win over the other labels where they overlap
         doc.ents = filter_spans(actors + kept)
         set_canonical_names(doc, [e for e in doc.ents if e.label_ in self.labels], self.names, names.canonical)
@@ -282,7 +285,8 @@ class ActorRepairer:
         )
 
     # -- the document ----------------------------------------------------
-    def _harmonise(self, doc: Doc, actors: list[Span], known: Mapping[str, str]) -> list[Span]:
+    def _harmonise(self, doc: Doc, actors: list[Span], known: Mapping[str, str], words: list[str],
+                   lower_words: set[str]) -> list[Span]:
         """One label per name in a document; surnames of known people are PERSON; a name followed by a company
         word ("Acme CEO", "Acme shares") is an organisation."""
         people = {e.text for e in actors if e.label_ == "PERSON" and len(e) >= 2}
@@ -302,21 +306,21 @@ class ActorRepairer:
             else:
                 label = votes[e.text].most_common(1)[0][0]
             out.append(Span(doc, e.start, e.end, label=label) if label != e.label_ else e)
-        return self._propagate(doc, out, known)
+        return self._propagate(doc, out, known, words, lower_words)
 
-    def _propagate(self, doc: Doc, actors: list[Span], known: Mapping[str, str]) -> list[Span]:
+    def _propagate(self, doc: Doc, actors: list[Span], known: Mapping[str, str], words: list[str],
+                   lower_words: set[str]) -> list[Span]:
         """Mentions the model missed of names the document already has: the same words (or in capitals), a
         known person's surname, or first name on its own. A one-word name that the document also uses as a
         lower-case word ("Board" / "board") is not spread."""
-        lower_words = {t.lower_ for t in doc if t.is_lower}
         forms: dict[tuple[str, ...], str] = {}
         for e in actors:
-            words = tuple(t.text for t in e)
-            if len(words) == 1 and (words[0].lower() in lower_words or not words[0][:1].isupper()):
+            form = tuple(words[e.start:e.end])
+            if len(form) == 1 and (form[0].lower() in lower_words or not form[0][:1].isupper()):
                 continue
-            forms.setdefault(words, e.label_)
+            forms.setdefault(form, e.label_)
             if any(c.islower() for c in e.text):
-                forms.setdefault(tuple(w.upper() for w in words), e.label_)
+                forms.setdefault(tuple(w.upper() for w in form), e.label_)
             if e.label_ == "PERSON" and len(e) >= 2:
                 # a surname may be a title word ("Stephen King" -> "King"); a first name may not
                 for part, title_ok in ((e[-1], True), (e[0], False)):
@@ -325,13 +329,15 @@ class ActorRepairer:
                         forms.setdefault((part.text.upper(),), "PERSON")
         if not forms:
             return actors
-        longest = max(len(f) for f in forms)
+        lengths: dict[str, list[int]] = defaultdict(list)  # first word -> lengths of the forms it starts, longest first
+        for form in sorted(forms, key=len, reverse=True):
+            lengths[form[0]].append(len(form))
         covered = {i for e in actors for i in range(e.start, e.end)}
         out = list(actors)
         i = 0
         while i < len(doc):
-            for n in range(min(longest, len(doc) - i), 0, -1):
-                label = forms.get(tuple(t.text for t in doc[i:i + n]))
+            for n in lengths.get(words[i], ()):
+                label = forms.get(tuple(words[i:i + n]))
                 if label is None or any(j in covered for j in range(i, i + n)) or extensions.in_boilerplate(doc, doc[i].idx):
                     continue
                 if self._inside_longer_name(doc, i, i + n, known, covered):

@@ -163,7 +163,9 @@ _LINK_RE = re.compile(r"\s*(?:pic\.twitter\.com/\S+|https?://\S+)\s*$")
 def find_signatures(text: str) -> list[Signature]:
     """Embedded posts signed "— Name (@handle) date": the post runs back to the line start or to the last
     quotation mark before the signature (the reporter's own quote of it), links at its end left out."""
-    out = []
+    out: list[Signature] = []
+    if "(@" not in text:
+        return out
     for m in _SIGNATURE_RE.finditer(text):
         line_start = text.rfind("\n", 0, m.start()) + 1
         before = text[line_start:m.start()]
