@@ -25,6 +25,7 @@ _SUBJECTS = ("nsubj", "nsubjpass")
 _CLAUSE_DEPS = ("ccomp",)
 _EDGE_TRIM = set(DOUBLE_MARKS) | {"\u2018", "\u2019", ",", ";", ":", ".", "\u2014", "\u2013", "-", "(", ")"}
 _KEEP_FINAL = {".", "?", "!", "\u2026"}
+_QUOTE_MARKS = set(DOUBLE_MARKS) | {"\u2018", "\u2019", "'"}
 _ACTOR_LABELS = ACTOR_LABELS
 
 
@@ -194,8 +195,12 @@ class ClaimFinder:
             first = first.nbor(1)
         last = max((c.right_edge for c in right if c.i >= start_tok.i and c.dep_ not in ("advcl",)), key=lambda t: t.i)
         tokens = self._cut_asides(verb, list(doc[first.i:last.i + 1]))
-        if sum(1 for t in tokens if t.is_alpha) < 2:
+        words = sum(1 for t in tokens if t.is_alpha)
+        if words < 2:
             return None
+        if verb.lemma_.lower() not in self.speech.demand_verbs and words <= self.speech.max_words_naming_object \
+                and not any(t.pos_ in ("VERB", "AUX") or t.text in _QUOTE_MARKS for t in tokens):
+            return None  # "revealed a stake", "welcomed the move": the object only names something
         c = _candidate_from_tokens(view.text, tokens, "indirect", cue=verb.i)
         if c is not None:
             c.from_object = True
@@ -277,6 +282,11 @@ class ClaimFinder:
             after_pause = prev is not None and prev.text in (",", "\u2014", "\u2013", ";")
             if first.lower_ in self.speech.aside_markers and (after_pause or first.lower_ == "amid"):
                 cut_at = prev.i if after_pause else first.i
+                break
+            # ", a day after ...", ", reports Acme", ", putting pressure on ...": the reporter's, after a pause
+            if after_pause and (child.lower_ in self.speech.aside_heads
+                                or child.dep_ == "advcl" and child.tag_ == "VBG" and first.i == child.i):
+                cut_at = prev.i
                 break
         if cut_at is None:
             return tokens

@@ -26,10 +26,13 @@ class SpeechData:
     object_claim_verbs: dict[str, frozenset[str]]
     min_words_free_quote: int
     aside_markers: frozenset[str]
+    aside_heads: frozenset[str]
     headline_dashes: frozenset[str]
     clause_nouns: frozenset[str]
     clause_noun_verbs: frozenset[str]
     according_sources: frozenset[str]
+    demand_verbs: frozenset[str]
+    max_words_naming_object: int
 
 
 @lru_cache(maxsize=1)
@@ -42,10 +45,13 @@ def speech() -> SpeechData:
         object_claim_verbs=obj,
         min_words_free_quote=int(raw["min_words_free_quote"]),
         aside_markers=frozenset(raw["aside_markers"]),
+        aside_heads=frozenset(raw["aside_heads"]),
         headline_dashes=frozenset(raw["headline_dashes"]),
         clause_nouns=frozenset(raw["clause_nouns"]),
         clause_noun_verbs=frozenset(raw["clause_noun_verbs"]),
         according_sources=frozenset(raw["according_sources"]),
+        demand_verbs=frozenset(raw["demand_verbs"]),
+        max_words_naming_object=int(raw["max_words_naming_object"]),
     )
 
 
