@@ -173,12 +173,18 @@ def find_signatures(text: str) -> list[Signature]:
         start = line_start + last_mark + 1 if last_mark != -1 else line_start
         while start < m.start() and text[start].isspace():
             start += 1
-        if last_mark != -1 and text[start:start + 1].islower():
-            # the reporter's clause after their quote of the post ("..., he said."): the post starts after it
-            stop = re.search(r"[.?!]\s+", text[start:m.start()])
-            if stop is None:
+        if last_mark != -1:
+            # the reporter's narration between their quote and the post ("..., he said. Doe, who ..."): the post
+            # is the run of final sentences that do not name its author
+            surname = m.group("name").split()[-1] if m.group("name").split() else ""
+            sentences = [x.end() for x in re.finditer(r"[.?!]+\s+(?=\S)", text[start:m.start()])]
+            cut = start
+            for end in sentences:
+                if (surname and surname in text[cut:start + end]) or text[cut:start + end][:1].islower():
+                    cut = start + end
+            if surname and surname in text[cut:m.start()]:
                 continue
-            start += stop.end()
+            start = cut
         body = text[start:m.start()]
         link = _LINK_RE.search(body)
         end = start + (link.start() if link else len(body.rstrip()))

@@ -99,6 +99,8 @@ SIGNATURES = [
                  [("Words of the post, all of them", "jo")], id="emoji-after-the-display-name"),
     pytest.param('"Nice," she wrote. The fund will grow. \u2014 Ana Ruiz (@ana) June 1, 2021',
                  [("The fund will grow.", "Ana Ruiz")], id="reporter-quote-before-the-post-left-out"),
+    pytest.param('"Hi," Ruiz wrote. Ruiz, who runs Acme, posted again. Fund up. Big week! \u2014 Ana Ruiz (@ana) June 1, 2021',
+                 [("Fund up. Big week!", "Ana Ruiz")], id="narration-naming-the-author-left-out"),
     pytest.param("Prices rose - analysts (not all) agree", [], id="a-dash-and-brackets-are-no-signature"),
     pytest.param("Hi \u2014 Jo (@jo)", [], id="too-short-to-be-a-post"),
 ]
