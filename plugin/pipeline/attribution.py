@@ -43,9 +43,10 @@ class Attributor:
         # mentions inside quotations are people the speakers talk about, never antecedents
         actors = [e for e in doc.ents if e.label_ in _ACTOR_LABELS]
         outside = [a for a in actors if not any(s <= a.start_char < e for s, e in quoted)]
+        ranges = [(c.start_char, c.end_char) for c in claims]
         previous: Span | None = None
         for claim in claims:
-            ctx = _Context(actors=actors, outside_quotes=outside, previous=previous)
+            ctx = _Context(actors=actors, outside_quotes=outside, claim_ranges=ranges, previous=previous)
             span = self._speaker(doc, claim, ctx)
             claim._.speaker_span = [span.start_char, span.end_char] if span is not None else None
             claim._.speaker = self.speaker_name(span) if span is not None else None
@@ -176,7 +177,9 @@ class Attributor:
         if prev is not None and prev._.speaker_span:
             speaker = _mention_at(ctx.actors, *prev._.speaker_span)
             if speaker is not None and speaker.label_ in labels:
-                between = [a for a in subjects if a.start_char > speaker.end_char and a._.canonical != speaker._.canonical]
+                # a subject inside a reported clause ("Doe said Roe must act. She added ...") does not break the chain
+                between = [a for a in subjects if a.start_char > speaker.end_char and a._.canonical != speaker._.canonical
+                           and not any(s <= a.start_char < e for s, e in ctx.claim_ranges)]
                 if not between:
                     target = speaker
         same = [a for a in earlier if a._.canonical == target._.canonical]
@@ -202,6 +205,7 @@ class _Context:
 
     actors: list[Span]
     outside_quotes: list[Span]  # actor mentions not inside a direct quote
+    claim_ranges: list[tuple[int, int]]  # character ranges of all claims
     previous: Span | None  # the claim before this one
 
 

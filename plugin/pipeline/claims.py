@@ -81,7 +81,8 @@ class ClaimFinder:
         words = sum(1 for t in span if t.is_alpha)
         colon_speaker = _colon_speaker(view, q.start)
         cue = None if colon_speaker else self._governing_verb(span, in_quote) or self._adjacent_cue(doc, q, in_quote, view)
-        if words < self.speech.min_words_free_quote and cue is None and colon_speaker is None:
+        if words < self.speech.min_words_free_quote and cue is None and colon_speaker is None \
+                and not _continues_a_quote(view.text, q):
             return None  # a scare quote in the reporter's narration
         return Candidate(
             q.start, q.end, "direct",
@@ -346,6 +347,17 @@ def _actor_in(view: _View, tok: Token) -> tuple[int, int] | None:
             if ent is not None and ent.label_ == "PERSON":
                 return (ent.start_char, ent.end_char)
     return None
+
+
+def _continues_a_quote(text: str, q: Quote) -> bool:
+    """A short quote that is a sentence of its own right after another quote of the paragraph ('"...," she
+    said. "And soon."'): the speaker goes on, it is no scare quote."""
+    body = text[q.start:q.end]
+    if not (body[:1].isupper() and body.rstrip()[-1:] in _KEEP_FINAL):
+        return False
+    before = text[max(0, q.start - 80):q.start - 1]
+    before = before[before.rfind("\n") + 1:]
+    return any(mark in before for mark in DOUBLE_MARKS + "\u2019") and before.rstrip()[-1:] in _KEEP_FINAL
 
 
 def _colon_speaker(view: _View, quote_start: int) -> tuple[int, int] | None:

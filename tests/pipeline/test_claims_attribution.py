@@ -194,6 +194,18 @@ CASES = [
         id="the-official-is-the-person-named-before",
     ),
     pytest.param(
+        "Ana Ruiz said Jon Bax must act. \u201cThere are limits to this,\u201d she continued. \u201cAnd soon.\u201d",
+        ["Ana 1 compound PROPN", "Ruiz 2 nsubj PROPN", "said 2 ROOT VERB say", "Jon 4 compound PROPN", "Bax 6 nsubj PROPN",
+         "must 6 aux AUX", "act 2 ccomp VERB", ". 2 punct PUNCT", "\u201c 10 punct PUNCT", "There 10 expl PRON",
+         "are 17 ccomp AUX be", "limits 10 attr NOUN limit", "to 11 prep ADP", "this 12 pobj PRON", ", 17 punct PUNCT",
+         "\u201d 17 punct PUNCT", "she 17 nsubj PRON she", "continued 17 ROOT VERB continue", ". 17 punct PUNCT",
+         "\u201c 21 punct PUNCT", "And 21 cc CCONJ", "soon 21 ROOT ADV", ". 21 punct PUNCT", "\u201d 21 punct PUNCT"],
+        [(0, 2, "PERSON"), (3, 5, "PERSON")], (0, 8, 19),
+        [("Jon Bax must act", "indirect", "Ana Ruiz"), ("There are limits to this", "direct", "Ana Ruiz"),
+         ("And soon.", "direct", "Ana Ruiz")],
+        id="a-person-inside-reported-speech-does-not-break-the-chain",
+    ),
+    pytest.param(
         "Big day for the team. \u2014 Jane Doe (@janedoe) May 2, 2024",
         ["Big 1 amod ADJ", "day 1 ROOT NOUN", "for 1 prep ADP", "the 4 det DET", "team 2 pobj NOUN", ". 1 punct PUNCT",
          "\u2014 1 punct PUNCT", "Jane 8 compound PROPN", "Doe 1 appos PROPN", "( 8 punct PUNCT", "@janedoe 8 appos NOUN",
