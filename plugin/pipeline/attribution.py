@@ -153,7 +153,7 @@ class Attributor:
                 subject = _subject_of(head)
                 if subject is not None and subject.i != noun.i:
                     return self._mention_for(doc, subject, ctx, depth + 1)
-            return None
+            # "the report said" again: an earlier mention may tell whose report it is
         return None
 
     def _antecedent(self, before: int, ctx: "_Context", *, labels: tuple[str, ...], salient: bool = False) -> Span | None:
@@ -227,9 +227,11 @@ def _subject_of(verb: Token, *, outside: tuple[int, int] | None = None) -> Token
     """
     tok = verb
     for _ in range(4):
-        for child in tok.children:
-            if child.dep_ in _SUBJECT_DEPS and not (outside and outside[0] <= child.idx < outside[1] + 2):
-                return child
+        # of two subjects ("the officer of Acme – Jane Doe – said"), the one nearest the verb
+        subjects = [c for c in tok.children
+                    if c.dep_ in _SUBJECT_DEPS and not (outside and outside[0] <= c.idx < outside[1] + 2)]
+        if subjects:
+            return min(subjects, key=lambda c: abs(c.i - tok.i))
         for child in tok.children:
             if child.dep_ == "agent":
                 objs = [c for c in child.children if c.dep_ == "pobj"]
