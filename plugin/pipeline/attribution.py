@@ -71,7 +71,7 @@ class Attributor:
             return None
         subject = _quoted_source(cue) or _subject_of(cue, outside=(claim.start_char, claim.end_char))
         if subject is None:
-            return None
+            return _nearest_before(doc, cue, ctx) if cue.pos_ in ("VERB", "AUX", "NOUN") else None
         return self._mention_for(doc, subject, ctx)
 
     def _mention_for(self, doc: Doc, subject: Token, ctx: "_Context", depth: int = 0) -> Span | None:
@@ -140,15 +140,15 @@ class Attributor:
     def _author(self, doc: Doc, noun: Token, ctx: "_Context", depth: int) -> Span | None:
         """Who wrote "the letter" or "the suit": the latest earlier mention of such a document, and its owner, the
         one who filed or sent it ("Acme filed a suit"), or the speaker who spoke in it ("Doe said in a letter")."""
-        for tok in reversed(doc[:noun.i]):
+        for tok in [noun, *reversed(doc[:noun.i])]:
             if tok.lemma_.lower() != noun.lemma_.lower() or tok.pos_ != "NOUN":
                 continue
             owner = self._owner(tok, ctx.actors)
             if owner is not None:
                 return owner
             head = tok.head
-            if tok.dep_ == "pobj" and head.dep_ == "prep":
-                head = head.head
+            while tok.dep_ == "pobj" and head.dep_ in ("prep", "advmod") and head.head != head:
+                head = head.head  # "tweeted ... along with a statement"
             if tok.dep_ in ("dobj", "pobj", "nsubjpass") and head.pos_ in ("VERB", "AUX"):
                 subject = _subject_of(head)
                 if subject is not None and subject.i != noun.i:
@@ -242,6 +242,8 @@ def _subject_of(verb: Token, *, outside: tuple[int, int] | None = None) -> Token
             if objs:
                 return objs[0]
         if tok.dep_ in _CLIMB_DEPS and tok.head != tok:
+            if tok.dep_ == "acl" and tok.head.pos_ in ("NOUN", "PROPN"):
+                return tok.head  # "a statement saying ...", "Acme, saying ...": the noun speaks
             tok = tok.head
             if tok.lemma_ == "quote" or tok.pos_ in ("VERB", "AUX"):
                 continue
@@ -253,6 +255,20 @@ def _subject_of(verb: Token, *, outside: tuple[int, int] | None = None) -> Token
             tok = tok.head
             continue
         break
+    return None
+
+
+def _nearest_before(doc: Doc, verb: Token, ctx: "_Context") -> Span | None:
+    """A speech verb the parser left without a subject ("In a series of posts, Jane Doe, who ..., said ..."):
+    the nearest person or organisation before it in its sentence, outside quotes and claims, that is no
+    preposition's object."""
+    start = verb.sent.start
+    for a in reversed(ctx.outside_quotes):
+        if a.end > verb.i or a.start < start or a.label_ == "GPE":
+            continue
+        if any(s <= a.start_char < e for s, e in ctx.claim_ranges) or a.root.dep_ in ("pobj", "poss", "dobj"):
+            continue
+        return a
     return None
 
 

@@ -130,6 +130,9 @@ class ClaimFinder:
                 break
             if self._is_reporting(tok):
                 return tok
+            if tok.lemma_.lower() in self.speech.reporting_verbs and tok.lower_.endswith("ing") \
+                    and all(t.is_punct for t in doc[tok.i + 1:first]):
+                return tok  # "..., writing, “...”": a participle the tagger took for a noun
         return None
 
     # -- indirect ----------------------------------------------------------
