@@ -65,6 +65,7 @@ class ActorNames:
     labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     canonical: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     not_actors: frozenset[str] = frozenset()
+    guessed: frozenset[str] = frozenset()  # names whose label is a guess: they find missed mentions, relabel none
 
     def __bool__(self) -> bool:
         return bool(self.labels or self.canonical or self.not_actors)
@@ -75,8 +76,10 @@ class ActorNames:
         not_actors = (self.not_actors - newer.labels.keys()) | (newer.not_actors - newer.labels.keys())
         return ActorNames(labels=MappingProxyType({k: v for k, v in labels.items() if k not in newer.not_actors}),
                           canonical=MappingProxyType({**self.canonical, **newer.canonical}),
-                          not_actors=frozenset(not_actors))
+                          not_actors=frozenset(not_actors),
+                          guessed=frozenset((self.guessed - newer.labels.keys()) | newer.guessed))
 
     def fingerprint(self) -> tuple:
         """A hashable summary of the content (components cache what they build from a set of names by it)."""
-        return (tuple(sorted(self.labels.items())), tuple(sorted(self.canonical.items())), tuple(sorted(self.not_actors)))
+        return (tuple(sorted(self.labels.items())), tuple(sorted(self.canonical.items())), tuple(sorted(self.not_actors)),
+                tuple(sorted(self.guessed)))

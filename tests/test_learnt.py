@@ -136,3 +136,5 @@ def test_a_storys_side_names_are_actors_labelled_by_the_model(reuse_nlp, tmp_pat
     names = story_names(reuse_nlp, read_story(tmp_path / "s.toml"))
     assert dict(names.labels) == {"Jane Doe": "PERSON", "Acme Corporation": "ORG", "Quillon": "GPE", "Doe": "PERSON"}
     assert names.canonical["Doe"] == "Jane Doe"  # a surname alone is the person
+    # labels the model guessed find missed mentions but relabel nothing; the story file's are sure
+    assert names.guessed == {"Jane Doe", "Acme Corporation", "Doe"}

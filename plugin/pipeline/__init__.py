@@ -8,6 +8,7 @@ This package alone knows spaCy internals. Its output is a ``Doc`` whose
 from __future__ import annotations
 
 from pathlib import Path
+from collections import Counter
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -84,8 +85,8 @@ def build_pipeline(model: str | Path = DEFAULT_MODEL, *, story: "Story | None" =
 def story_names(nlp: Language, story: "Story", learnt: ActorNames | None = None) -> ActorNames:
     """The actor names a story knows, weakest first: the names of its stance sides (labelled by what the model
     makes of them), its [actors] table, then what its annotators taught it (``learnt``)."""
-    names = ActorNames(labels=MappingProxyType(infer_labels(nlp, [n for n in story.side_names()
-                                                                    if n not in story.actors.labels])))
+    guessed = infer_labels(nlp, [n for n in story.side_names() if n not in story.actors.labels])
+    names = ActorNames(labels=MappingProxyType(guessed), guessed=frozenset(guessed))
     names = names.merged(story.actors)
     names = names.merged(learnt) if learnt is not None else names
     return with_surnames(names)
@@ -100,7 +101,9 @@ def with_surnames(names: ActorNames) -> ActorNames:
                 and words[-1] not in names.not_actors and name not in names.canonical:
             labels.setdefault(words[-1], "PERSON")
             canonical.setdefault(words[-1], name)
-    return ActorNames(labels=MappingProxyType(labels), canonical=MappingProxyType(canonical), not_actors=names.not_actors)
+    guessed = names.guessed | {w for w in labels.keys() - names.labels.keys() if canonical.get(w) in names.guessed}
+    return ActorNames(labels=MappingProxyType(labels), canonical=MappingProxyType(canonical), not_actors=names.not_actors,
+                      guessed=frozenset(guessed))
 
 
 def infer_labels(nlp: Language, names: list[str]) -> dict[str, str]:
@@ -111,12 +114,21 @@ def infer_labels(nlp: Language, names: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     if not names:
         return out
+    texts = [(template.format(name=name), template.index("{name}"), name) for name in names for template in _NAME_TEMPLATES]
+    votes: dict[str, Counter] = {name: Counter() for name in names}
     with nlp.select_pipes(enable=ner):
-        for name, doc in zip(names, nlp.pipe(f"{name} said on Monday that talks would go on." for name in names)):
-            ents = [e for e in doc.ents if e.start_char == 0 and e.end_char == len(name) and e.label_ in ACTOR_LABELS]
-            if ents:
-                out[name] = ents[0].label_
+        for (_, at, name), doc in zip(texts, nlp.pipe(t for t, _, _ in texts)):
+            for e in doc.ents:
+                if e.start_char == at and e.end_char == at + len(name) and e.label_ in ACTOR_LABELS:
+                    votes[name][e.label_] += 1
+    for name, counts in votes.items():
+        if counts:
+            out[name] = counts.most_common(1)[0][0]
     return out
+
+
+_NAME_TEMPLATES = ("{name} said on Monday that talks would go on.", "According to {name}, the plan will work.",
+                   "Reporters asked {name} about the vote.")
 
 
 def configure_stance(component: StanceRules, story: "Story | None", stance_model: str | Path | None = None, *,

@@ -64,7 +64,8 @@ class ActorRepairer:
 
     def __call__(self, doc: Doc, names: ActorNames | None = None) -> Doc:
         names = self.story_names if names is None else names
-        known = {**self.names.known_labels, **names.labels}
+        # names whose label is only a guess find missed mentions but relabel nothing the model tagged
+        known = {**self.names.known_labels, **{k: v for k, v in names.labels.items() if k not in names.guessed}}
         not_actors = self.names.not_actors | names.not_actors
         kept: list[Span] = []
         actors: list[Span] = []
@@ -116,6 +117,8 @@ class ActorRepairer:
             if m.text in names.not_actors or extensions.in_boilerplate(doc, m.start_char):
                 continue
             overlapping = [a for a in out if a.start < m.end and m.start < a.end]
+            if m.text in names.guessed and any((a.start, a.end) == (m.start, m.end) for a in overlapping):
+                continue  # a guessed label relabels no mention the model tagged
             if any(a.start <= m.start and m.end <= a.end and (a.start, a.end) != (m.start, m.end)
                    and self._longer_name(a, m) for a in overlapping):
                 continue  # inside a longer name the model found ("Acme Holdings" around "Acme")

@@ -100,6 +100,8 @@ class Attributor:
         plural = subject.tag_ in ("NNS", "NNPS")
         if lemma in self.roles.anonymous_roles and not (definite and not plural):
             return None
+        if lemma in self.roles.anonymous_roles and _introduced_unnamed(doc, subject):
+            return None  # "a senior official ... the official said": the same unnamed source
         if plural and lemma not in self.roles.group_nouns:
             return None
         has_owner = any(c.dep_ == "poss" for c in subject.children)
@@ -256,6 +258,12 @@ def _subject_of(verb: Token, *, outside: tuple[int, int] | None = None) -> Token
             continue
         break
     return None
+
+
+def _introduced_unnamed(doc: Doc, noun: Token) -> bool:
+    """Whether the text met this role noun before as an unnamed source ("a senior official", "an aide")."""
+    lemma = noun.lemma_.lower()
+    return any(t.lemma_.lower() == lemma and any(c.lower_ in ("a", "an") for c in t.children) for t in doc[:noun.i])
 
 
 def _nearest_before(doc: Doc, verb: Token, ctx: "_Context") -> Span | None:

@@ -149,3 +149,9 @@ def test_story_names_not_actors_and_aliases(run_text):
                        not_actors=frozenset({"Pell"}))
     doc = run_text("ZVX and Pell met Zorvex.", [("ZVX", "ORG"), ("Pell", "PERSON")], names)
     assert [(e.text, e.label_, e._.canonical) for e in doc.ents] == [("ZVX", "ORG", "Zorvex"), ("Zorvex", "ORG", "Zorvex")]
+
+
+def test_a_guessed_label_finds_missed_mentions_and_relabels_none(run_text):
+    names = ActorNames(labels=MappingProxyType({"Olga Vance": "ORG"}), guessed=frozenset({"Olga Vance"}))
+    doc = run_text("Olga Vance spoke. Later Olga Vance left.", [("Olga Vance", "PERSON")], names)
+    assert [(e.text, e.label_) for e in doc.ents] == [("Olga Vance", "PERSON"), ("Olga Vance", "PERSON")]

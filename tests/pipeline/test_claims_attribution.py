@@ -225,6 +225,15 @@ CASES = [
         id="a-statement-saying-speaks-for-who-issued-it",
     ),
     pytest.param(
+        "An official met Ana Ruiz. The official said talks were over.",
+        ["An 1 det DET", "official 2 nsubj NOUN official", "met 2 ROOT VERB meet", "Ana 4 compound PROPN",
+         "Ruiz 2 dobj PROPN", ". 2 punct PUNCT", "The 7 det DET", "official 8 nsubj NOUN official", "said 8 ROOT VERB say",
+         "talks 10 nsubj NOUN talk", "were 8 ccomp AUX be", "over 10 acomp ADV", ". 8 punct PUNCT"],
+        [(3, 5, "PERSON")], (0, 6),
+        [("talks were over", "indirect", None)],
+        id="the-official-met-before-as-an-unnamed-source-stays-unnamed",
+    ),
+    pytest.param(
         "Big day for the team. \u2014 Jane Doe (@janedoe) May 2, 2024",
         ["Big 1 amod ADJ", "day 1 ROOT NOUN", "for 1 prep ADP", "the 4 det DET", "team 2 pobj NOUN", ". 1 punct PUNCT",
          "\u2014 1 punct PUNCT", "Jane 8 compound PROPN", "Doe 1 appos PROPN", "( 8 punct PUNCT", "@janedoe 8 appos NOUN",
