@@ -153,5 +153,5 @@ def test_story_names_not_actors_and_aliases(run_text):
 
 def test_a_guessed_label_finds_missed_mentions_and_relabels_none(run_text):
     names = ActorNames(labels=MappingProxyType({"Olga Vance": "ORG"}), guessed=frozenset({"Olga Vance"}))
-    doc = run_text("Olga Vance spoke. Later Olga Vance left.", [("Olga Vance", "PERSON")], names)
+    doc = run_text("Olga Vance spoke. We saw Olga Vance leave.", [("Olga Vance", "PERSON")], names)
     assert [(e.text, e.label_) for e in doc.ents] == [("Olga Vance", "PERSON"), ("Olga Vance", "PERSON")]
