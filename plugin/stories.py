@@ -221,6 +221,19 @@ position = 0.6
 neutral = 0.5
 default_confidence = 0.55  # a claim with no cue at all: neutral with this confidence
 
+[actors]
+# The story's own people, organisations and places, as the articles write them. Every
+# mention of these is labelled so, whatever the statistical model guesses; names in
+# proponents/opponents above are found too. Names annotators add or relabel in Label
+# Studio are learnt on top, at once (see: stancedesk story show {name}).
+PERSON = []
+ORG = []
+GPE = []
+not_actors = []   # capitalised words of this story that are never actors ("Board")
+
+[actors.aliases]
+# "Canonical Name" = ["variant", "short form"]: mentions take the canonical name
+
 [guideline]
 notes = """
 How this story draws the lines (annotators see these notes in the project's instructions):
