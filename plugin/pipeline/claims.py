@@ -25,6 +25,7 @@ _SUBJECTS = ("nsubj", "nsubjpass")
 _CLAUSE_DEPS = ("ccomp",)
 _EDGE_TRIM = set(DOUBLE_MARKS) | {"\u2018", "\u2019", ",", ";", ":", ".", "\u2014", "\u2013", "-", "(", ")"}
 _KEEP_FINAL = {".", "?", "!", "\u2026"}
+_REASON_MARKS = {"because", "if", "unless"}  # a reason or condition stays inside the reported clause
 _QUOTE_MARKS = set(DOUBLE_MARKS) | {"\u2018", "\u2019", "'"}
 _ACTOR_LABELS = ACTOR_LABELS
 
@@ -80,15 +81,31 @@ class ClaimFinder:
             return None
         words = sum(1 for t in span if t.is_alpha)
         colon_speaker = _colon_speaker(view, q.start)
-        cue = None if colon_speaker else self._governing_verb(span, in_quote) or self._adjacent_cue(doc, q, in_quote, view)
-        if words < self.speech.min_words_free_quote and cue is None and colon_speaker is None \
+        owner = None if colon_speaker else self._owner_of_quoted_words(doc, q, view)
+        cue = None if colon_speaker or owner is not None else \
+            self._governing_verb(span, in_quote) or self._adjacent_cue(doc, q, in_quote, view)
+        if words < self.speech.min_words_free_quote and cue is None and colon_speaker is None and owner is None \
                 and not _continues_a_quote(view.text, q):
             return None  # a scare quote in the reporter's narration
         return Candidate(
             q.start, q.end, "direct",
             cue=cue.i if cue is not None else None,
             speaker_span=colon_speaker if cue is None else None,
+            speaker_token=owner,
         )
+
+    def _owner_of_quoted_words(self, doc: Doc, q: Quote, view: "_View") -> int | None:
+        """'Doe's “all is well” tweet': words quoted as a post, remark or statement of someone named — the token
+        of that someone (the possessor of the noun right after the quote)."""
+        after = view.token_at(q.end)
+        while after < len(doc) and (doc[after].is_punct or doc[after].is_space):
+            after += 1
+        if after >= len(doc) or doc[after].lemma_.lower() not in self.speech.speech_events or doc[after].pos_ != "NOUN":
+            return None
+        for child in doc[after].children:
+            if child.dep_ == "poss" and view.actor_containing(child.i) is not None:
+                return child.i
+        return None
 
     def _is_reporting(self, tok: Token, *, with_clause: bool = False) -> bool:
         if tok.lemma_.lower() not in self.speech.reporting_verbs or tok.pos_ not in ("VERB", "AUX"):
@@ -170,6 +187,14 @@ class ClaimFinder:
                              and any(m.lower_ == "that" and m.dep_ == "mark" for m in c.children)]
                     if comps:
                         break
+        if not comps:
+            # "said in a report that X": the that-clause hangs off the report
+            for prep in verb.children:
+                if prep.dep_ == "prep" and prep.lower_ in ("in", "on", "during"):
+                    for obj in prep.children:
+                        if obj.dep_ == "pobj" and obj.lemma_.lower() in self.speech.speech_events:
+                            comps = [c for c in obj.children if c.dep_ in ("ccomp", "acl", "relcl")
+                                     and any(m.lower_ == "that" and m.dep_ == "mark" for m in c.children)]
         if not comps:
             return None
         comp = comps[0]
@@ -273,7 +298,8 @@ class ClaimFinder:
         doc = head.doc
         cut_at = None
         for tok in tokens:
-            if tok.i > head.i and tok.dep_ in ("advcl", "conj") and self._is_reporting(tok, with_clause=True):
+            if tok.i > head.i and tok.dep_ in ("advcl", "conj") and self._is_reporting(tok, with_clause=True) \
+                    and not any(c.dep_ == "mark" and c.lower_ in _REASON_MARKS for c in tok.children):
                 cut_at = tok.left_edge.i
                 while cut_at - 1 > head.i and (doc[cut_at - 1].dep_ == "cc" or doc[cut_at - 1].is_punct):
                     cut_at -= 1
@@ -287,9 +313,12 @@ class ClaimFinder:
             if first.lower_ in self.speech.aside_markers and (after_pause or first.lower_ == "amid"):
                 cut_at = prev.i if after_pause else first.i
                 break
-            # ", a day after ...", ", reports Acme", ", putting pressure on ...": the reporter's, after a pause
+            # ", a day after ...", ", reports Acme", ", putting pressure on ...", ", in a message to ...": the
+            # reporter's, after a pause
             if after_pause and (child.lower_ in self.speech.aside_heads
-                                or child.dep_ == "advcl" and child.tag_ == "VBG" and first.i == child.i):
+                                or child.dep_ == "advcl" and child.tag_ == "VBG" and first.i == child.i
+                                or child.dep_ == "prep" and child.lower_ in ("in", "on", "during", "via")
+                                and any(o.lemma_.lower() in self.speech.speech_events for o in child.children)):
                 cut_at = prev.i
                 break
         if cut_at is None:

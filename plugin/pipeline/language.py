@@ -32,6 +32,7 @@ class SpeechData:
     clause_noun_verbs: frozenset[str]
     according_sources: frozenset[str]
     demand_verbs: frozenset[str]
+    speech_events: frozenset[str]
     max_words_naming_object: int
 
 
@@ -51,6 +52,7 @@ def speech() -> SpeechData:
         clause_noun_verbs=frozenset(raw["clause_noun_verbs"]),
         according_sources=frozenset(raw["according_sources"]),
         demand_verbs=frozenset(raw["demand_verbs"]),
+        speech_events=frozenset(raw["speech_events"]),
         max_words_naming_object=int(raw["max_words_naming_object"]),
     )
 
