@@ -115,11 +115,15 @@ class ClaimFinder:
     def _governing_verb(self, span: Span, in_quote: list[bool]) -> Token | None:
         """A reporting verb outside the quote of which the quote is (part of) the complement or object."""
         root = span.root
+        below = root  # the node on the path right under ``anc``
         for anc in root.ancestors:
             if in_quote[anc.idx]:
+                below = anc
                 continue
             if self._is_reporting(anc):
-                return anc
+                # a quote inside the subject ("an officer of one of the 'big four' agencies said") is not said
+                return None if below.dep_ in _SUBJECTS else anc
+            below = anc
             if anc.pos_ == "VERB" and anc.dep_ not in ("xcomp", "conj", "prep", "pobj"):
                 return None
         return None
@@ -136,7 +140,7 @@ class ClaimFinder:
                 break
             if self._is_reporting(tok):
                 own_clause = any(c.dep_ in _CLAUSE_DEPS for c in tok.children)
-                if ends_sentence and own_clause:
+                if ends_sentence and own_clause or _inside_subject_of(tok, doc[view.token_at(q.start)]):
                     break
                 return tok
         first = view.token_at(q.start)
@@ -213,6 +217,10 @@ class ClaimFinder:
                 break
         if start_tok is None:
             return None
+        roles = language.roles()
+        if start_tok.dep_ == "dobj" and verb.lemma_.lower() not in self.speech.demand_verbs \
+                and start_tok.lemma_.lower() in roles.anonymous_roles | roles.person_roles:
+            return None  # "citing people familiar with the matter": a source, not a claim
         if start_tok.dep_ == "prep":
             objs = [c for c in start_tok.children if c.dep_ in ("pobj", "pcomp")]
             if not objs:
@@ -309,6 +317,8 @@ class ClaimFinder:
             if cut_at is not None and first.i >= cut_at:
                 break
             prev = doc[first.i - 1] if first.i > head.i + 1 else None
+            if prev is not None and prev.text in _QUOTE_MARKS and prev.i - 1 > head.i and doc[prev.i - 1].text == ",":
+                prev = doc[prev.i - 1]  # '..., “hellscape,” in a message': the comma inside the closing mark
             after_pause = prev is not None and prev.text in (",", "\u2014", "\u2013", ";")
             if first.lower_ in self.speech.aside_markers and (after_pause or first.lower_ == "amid"):
                 cut_at = prev.i if after_pause else first.i
@@ -379,6 +389,16 @@ def _actor_in(view: _View, tok: Token) -> tuple[int, int] | None:
             if ent is not None and ent.label_ == "PERSON":
                 return (ent.start_char, ent.end_char)
     return None
+
+
+def _inside_subject_of(verb: Token, tok: Token) -> bool:
+    """Whether ``tok`` lies in the subject of ``verb`` ("an officer of the 'big four' firm said")."""
+    below = tok
+    for anc in tok.ancestors:
+        if anc.i == verb.i:
+            return below.dep_ in _SUBJECTS
+        below = anc
+    return False
 
 
 def _continues_a_quote(text: str, q: Quote) -> bool:

@@ -40,7 +40,18 @@ def find_quotes(text: str) -> list[Quote]:
         quotes.extend(_double_quotes(text, p_start, p_end, continues))
     covered = [(q.start, q.end) for q in quotes]
     quotes.extend(q for q in _single_quotes(text) if not any(s <= q.start < e for s, e in covered))
-    return sorted(quotes, key=lambda q: q.start)
+    return sorted((q for q in quotes if not _nickname(text, q)), key=lambda q: q.start)
+
+
+def _nickname(text: str, q: Quote) -> bool:
+    """'Peiter “Mudge” Zatko': one or two capitalised words quoted between the parts of a name."""
+    words = text[q.start:q.end].split()
+    if not 1 <= len(words) <= 2 or not all(w[:1].isupper() and w.isalpha() for w in words):
+        return False
+    before = text[max(0, q.start - 40):q.start - 1].rstrip().split()
+    after = text[q.end + 1:q.end + 40].lstrip().split()
+    return bool(before and after and before[-1][:1].isupper() and before[-1].isalpha()
+                and after[0][:1].isupper() and after[0].rstrip(".,;:").isalpha())
 
 
 def _paragraphs(text: str) -> list[tuple[int, int]]:

@@ -110,3 +110,11 @@ SIGNATURES = [
 def test_embedded_post_signatures(text, expected):
     got = [(text[s.start:s.end], text[s.name_start:s.name_end]) for s in find_signatures(text)]
     assert got == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    pytest.param("Peiter \u201cMudge\u201d Zatko testified.", [], id="nickname-between-the-parts-of-a-name"),
+    pytest.param("He called it \u201cMudge\u201d all day.", ["Mudge"], id="a-quoted-word-elsewhere-is-kept"),
+])
+def test_nicknames_are_no_quotes(text, expected):
+    assert [text[q.start:q.end] for q in find_quotes(text)] == expected
