@@ -28,13 +28,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from plugin.evaluate import evaluate, read_gold, read_predictions  # noqa: E402
-from plugin.labelstudio.local import free_port  # noqa: E402
 from plugin.labelstudio.tasks import annotated_from_task, prediction_result  # noqa: E402
 from plugin.learnt import learnt_names  # noqa: E402
 from plugin.preannotate import preannotate  # noqa: E402
 from plugin.records import ACTOR_LABELS  # noqa: E402
 from plugin.stories import add_story, find_story  # noqa: E402
 from plugin.store import open_store  # noqa: E402
+from serving import stancedesk_server  # noqa: E402
 
 SECRET = "learnt-names-benchmark"
 PROJECT = 1
@@ -79,18 +79,7 @@ def main() -> None:
         preannotate([teach_gold], offered, story=story)
         offered_tasks = {t["data"]["doc_id"]: t for t in json.loads(offered.read_text())}
 
-        port = free_port()
-        env = {**os.environ, "STANCEDESK_HOME": str(home), "STANCEDESK_WEBHOOK_SECRET": SECRET}
-        server = subprocess.Popen([sys.executable, "-m", "plugin.cli", "serve", "--port", str(port)], env=env, cwd=REPO,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
+        with stancedesk_server(home, SECRET) as url:
             with httpx.Client(headers={"X-Stancedesk-Secret": SECRET}, timeout=120) as http:
                 t0 = time.perf_counter()
                 for n, g in enumerate(teach, start=1):
@@ -112,10 +101,8 @@ def main() -> None:
                 r.raise_for_status()
                 predict_s = time.perf_counter() - t0
                 live = [annotated_from_task({**t, "predictions": [p]}) for t, p in zip(test_tasks, r.json()["results"])]
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
         after = tmp / "after.json"
+        env = {**os.environ, "STANCEDESK_HOME": str(home)}
         cli = subprocess.run([sys.executable, "-m", "plugin.cli", "preannotate", "--story", story.name, str(test_gold),
                               "-o", str(after)], env=env, cwd=REPO, capture_output=True, text=True)
         if cli.returncode != 0:

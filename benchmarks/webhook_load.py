@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,9 +26,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from plugin.stories import find_story  # noqa: E402
-from plugin.labelstudio.local import free_port  # noqa: E402
 from plugin.preannotate import preannotate  # noqa: E402
 from plugin.store import corrections, open_store  # noqa: E402
+from serving import stancedesk_server  # noqa: E402
 
 SECRET = "load-test-secret"
 
@@ -46,18 +43,7 @@ def main() -> None:
         tmp = Path(tmp)
         preannotate([REPO / "seeds"], tmp / "seeds.json", story=find_story(tmp / "home", "russia-nato"))
         seeds = json.loads((tmp / "seeds.json").read_text())
-        port = free_port()
-        env = {**os.environ, "STANCEDESK_HOME": str(tmp / "home"), "STANCEDESK_WEBHOOK_SECRET": SECRET}
-        server = subprocess.Popen([sys.executable, "-m", "plugin.cli", "serve", "--story", "russia-nato", "--port", str(port), "--threads", str(args.threads)],
-                                  env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(100):
-                try:
-                    if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
+        with stancedesk_server(tmp / "home", SECRET, "--story", "russia-nato", "--threads", str(args.threads)) as url:
             bodies = []
             for n in range(args.events):
                 seed = seeds[n % len(seeds)]
@@ -100,9 +86,6 @@ def main() -> None:
             for t in threads:
                 t.join()
             wall = time.perf_counter() - t0
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(10)
         q = statistics.quantiles(latencies, n=100)
         print(f"{len(bodies)} deliveries of {size / 1024:.0f} KiB from {args.clients} clients, waitress with {args.threads} threads")
         print(f"throughput  {len(bodies) / wall:8.1f} events/s")
