@@ -54,6 +54,12 @@ def _stance_summary(stance: dict) -> str | None:
             f"{stance['after']['macro_f1']} ({stance['verdict']})")
 
 
+def _actor_f1(metrics: dict, side: str) -> float | None:
+    """Actor F1 as users get it (the whole pipeline on held-out corrected documents), else the bare NER's."""
+    pipeline = (metrics.get("pipeline") or {}).get(side) or {}
+    return pipeline.get("actors_f1", metrics.get(side, {}).get("micro", {}).get("f1"))
+
+
 def list_models(home: Path, extra: list[Path] = ()) -> list[dict]:
     """Model directories under ``$STANCEDESK_HOME/models`` (and ``extra``) with their metrics summary."""
     root = Path(home) / "models"
@@ -65,8 +71,8 @@ def list_models(home: Path, extra: list[Path] = ()) -> list[dict]:
         meta = json.loads((d / "meta.json").read_text()) if (d / "meta.json").is_file() else {}
         out.append({"name": d.name, "path": str(d.resolve()), "version": meta.get("version"),
                     "promoted": current is not None and d.resolve() == current.resolve(),
-                    "actor_f1": metrics.get("after", {}).get("micro", {}).get("f1"),
-                    "base_actor_f1": metrics.get("before", {}).get("micro", {}).get("f1"),
+                    "actor_f1": _actor_f1(metrics, "after"),
+                    "base_actor_f1": _actor_f1(metrics, "before"),
                     "verdict": metrics.get("verdict"),
                     "stance": _stance_summary(metrics.get("stance") or {})})
     return out
