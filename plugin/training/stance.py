@@ -36,13 +36,16 @@ class StanceOutcome:
     metrics: dict
 
 
-def _claims(path: Path, target: str) -> list[dict]:
-    """The corrected claims of a JSONL split whose stance is toward ``target`` (records of other stories are left out)."""
+def _claims(path: Path, target: str) -> tuple[list[dict], int]:
+    """The corrected claims of a JSONL split whose stance is toward ``target`` (records of other stories are left
+    out), and how many of those claims carry a stance that is none of support/oppose/neutral (never learnt)."""
     if not path.is_file():
-        return []
+        return [], 0
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [c for r in records if (r.get("target") or (r.get("meta") or {}).get("target") or target) == target
-            for c in r.get("claims", []) if c.get("stance") in STANCES]
+    claims = [c for r in records if (r.get("target") or (r.get("meta") or {}).get("target") or target) == target
+              for c in r.get("claims", [])]
+    good = [c for c in claims if c.get("stance") in STANCES]
+    return good, len(claims) - len(good)
 
 
 def stance_scores(pairs: list[tuple[str, str]]) -> dict:
@@ -71,14 +74,16 @@ def current_classifier(base_model: str, story: Story) -> tuple[StanceRules, Stan
 def retrain_stance(data_dir: Path, base_model: str, *, story: Story,
                    min_dev_claims: int = MIN_DEV_CLAIMS) -> StanceOutcome:
     rules, current, current_path = current_classifier(base_model, story)
-    train = _claims(Path(data_dir) / "train.jsonl", story.target)
-    dev = _claims(Path(data_dir) / "dev.jsonl", story.target)
+    train, bad_train = _claims(Path(data_dir) / "train.jsonl", story.target)
+    dev, bad_dev = _claims(Path(data_dir) / "dev.jsonl", story.target)
     current_name = current.kind if current else rules.kind
     metrics = {"story": story.name, "target": rules.target, "current_model": current_name, "train_claims": len(train),
-               "dev_claims": len(dev)}
+               "dev_claims": len(dev), "ignored_claims": bad_train + bad_dev}
+    ignored = (f"; {bad_train + bad_dev} corrected claim(s) with a stance other than {'/'.join(STANCES)} "
+               "were not learnt") if bad_train + bad_dev else ""
     if not train or len(dev) < max(1, min_dev_claims):
         metrics.update(verdict="kept current", reason=f"not enough corrected claims to judge a new stance model "
-                       f"({len(train)} train, {len(dev)} dev; {min_dev_claims} dev claims needed)")
+                       f"({len(train)} train, {len(dev)} dev; {min_dev_claims} dev claims needed){ignored}")
         return StanceOutcome(current, metrics)
 
     def inputs(claims):
@@ -108,6 +113,7 @@ def retrain_stance(data_dir: Path, base_model: str, *, story: Story,
     metrics.update(before=before, after=after, new_model=candidate.kind, started_from=started_from,
                    verdict="replaced" if better else "kept current",
                    reason=(f"stance macro-F1 on dev {before['macro_f1']} ({current_name}) -> {after['macro_f1']} "
-                           f"({candidate.kind})" + ("" if better else ": worse, the current stance model is kept")))
+                           f"({candidate.kind})" + ("" if better else ": worse, the current stance model is kept")
+                           + ignored))
     return StanceOutcome(candidate if better else current, metrics)
 

