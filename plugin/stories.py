@@ -414,6 +414,17 @@ def stance_quality(story: Story) -> dict | None:
         return None
 
 
+def stance_report(story: Story) -> dict:
+    """How this story's stance is predicted, as data (for /stats): the kind, how many corrected claims a trained
+    model has learnt from, and its held-out macro-F1 with what it was measured on."""
+    if story.stance_model is None:
+        return {"kind": "rules" if story.has_cues else "none", "trained_claims": 0, "macro_f1": None,
+                "summary": stance_summary(story)}
+    meta, q = _model_meta(story.stance_model), stance_quality(story) or {}
+    return {"kind": meta.get("kind"), "trained_claims": meta.get("trained_claims"), "macro_f1": q.get("macro_f1"),
+            "measured_on": q.get("measured_on"), "summary": stance_summary(story)}
+
+
 def stance_summary(story: Story) -> str:
     """How this story's stance is predicted, in words (for `story show`, `stats`, `models`)."""
     if story.stance_model is not None:

@@ -321,3 +321,14 @@ def test_webhook_events_land_under_their_story_and_exports_keep_them_apart(two_s
     assert [(r["doc_id"], r["story"], r["target"]) for r in lines] == [("doc-1", "bridge-toll", "The Riverside bridge toll")]
     stats = two_story_app.test_client().get("/stats?story=park-plan", headers=AUTH).get_json()
     assert stats["story"] == "park-plan" and stats["reviewed"] == 1
+    assert stats["stance_model"]["kind"] == "rules" and stats["stance_model"]["trained_claims"] == 0
+
+
+def test_stance_report_says_what_a_storys_model_learnt_from_and_how_good_it_is(example_story, tmp_path):
+    from plugin.stories import stance_report
+
+    report = stance_report(example_story)
+    assert report["kind"] == "embeddings" and report["trained_claims"] == 363
+    assert 0 < report["macro_f1"] < 1 and "cross-validation" in report["measured_on"]
+    bare = read_story(write(tmp_path / "bare.toml", '[story]\ntarget = "A"\n'))
+    assert stance_report(bare)["kind"] == "none" and stance_report(bare)["macro_f1"] is None

@@ -19,7 +19,7 @@ from plugin.collector import process_event
 from plugin.errors import StancedeskError
 from plugin.labelstudio.events import PayloadError, parse_event
 from plugin.settings import SECRET_HEADER
-from plugin.stories import find_story, project_ids
+from plugin.stories import find_story, project_ids, stance_report
 
 bp = Blueprint("webhook", __name__)
 log = logging.getLogger(__name__)
@@ -104,6 +104,7 @@ def stats():
     agree = agreement(reviewed)
     return jsonify(
         story=story.name, target=story.target,
+        stance_model=stance_report(story),
         reviewed=len(reviewed),
         by_model_version={v: s.as_dict() for v, s in correction_stats(reviewed).items()},
         agreement={"tasks": agree.tasks, "pairs": agree.pairs, "f1": agree.f1, "stance_kappa": agree.stance_kappa,
