@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,9 @@ _RESERVED_HINT = (
     "LABEL_STUDIO_USER_ADDITIONAL_BANNED_SUBNETS set to the non-loopback private ranges "
     "('stancedesk up' does this) to allow 127.0.0.1"
 )
+
+
+UNCERTAINTY_SAMPLING = "Uncertainty sampling"  # Label Studio's project.sampling value for active learning
 
 
 def labeling_config(path: Path | None = None) -> str:
@@ -224,9 +228,19 @@ def push(tasks: Sequence[Mapping], *, story: Story, url: str, token: str, projec
         done += len(batch)
         if progress is not None:
             progress(done, len(new))
+    versions = Counter(p.get("model_version") for t in tasks for p in t.get("predictions", []) if p.get("model_version"))
+    if versions:
+        uncertainty_first(ls, url, project_id, versions.most_common(1)[0][0])
     backend = connect_ml_backend(ls, url, project_id, ml_backend_url, webhook_secret) if ml_backend_url else None
     webhook = register_webhook(ls, url, project_id, webhook_url, webhook_secret) if webhook_url else None
     return PushSummary(project_id, title, created, len(new), added, unchanged, webhook, backend)
+
+
+def uncertainty_first(ls: LabelStudio, url: str, project_id: int, model_version: str) -> None:
+    """Annotators get the least certain pre-annotations first: Label Studio's uncertainty sampling serves the
+    tasks whose prediction of ``model_version`` has the lowest score (the mean confidence of its claims' stances)."""
+    with _translated(url, "setting the project to serve the least certain pre-annotations first"):
+        ls.projects.update(id=project_id, sampling=UNCERTAINTY_SAMPLING, model_version=model_version)
 
 
 def register_webhook(ls: LabelStudio, url: str, project_id: int, webhook_url: str, secret: str | None) -> str:

@@ -53,6 +53,20 @@ def test_project_is_created_with_the_labeling_config(label_studio, ls_client, se
         assert name in project.label_config
 
 
+def test_annotators_get_the_least_certain_pre_annotation_first(label_studio, ls_client, seed_tasks):
+    tasks = copy.deepcopy(seed_tasks)
+    for n, task in enumerate(tasks):  # distinct scores, the least certain in the middle of the import order
+        task["predictions"][0]["score"] = [0.9, 0.8, 0.3, 0.7, 0.6][n % 5]
+    summary = _push(label_studio, tasks, "rt-uncertain")
+    project = ls_client.projects.get(id=summary.project_id)
+    assert project.sampling == "Uncertainty sampling"
+    assert project.model_version == seed_tasks[0]["predictions"][0]["model_version"]
+    r = httpx.get(f"{label_studio.url}/api/projects/{summary.project_id}/next",
+                  headers={"Authorization": f"Token {label_studio.credentials.token}"}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["doc_id"] == tasks[2]["data"]["doc_id"]
+
+
 def test_predictions_read_back_identical(label_studio, ls_client, seed_tasks):
     summary = _push(label_studio, seed_tasks, "rt-readback")
     stored = _tasks_by_doc(ls_client, summary.project_id)
