@@ -98,6 +98,8 @@ def validate_stance(table: object, where: str) -> dict:
         value = table.setdefault(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where}: stance.{key} must be a list of strings, got {value!r}")
+    if not isinstance(table.setdefault("sides_change", False), bool):
+        raise ConfigError(f"{where}: stance.sides_change must be true or false, got {table['sides_change']!r}")
     weights = table.setdefault("weights", {})
     if not isinstance(weights, dict):
         raise ConfigError(f"{where}: [stance.weights] must be a table")
@@ -214,6 +216,9 @@ neutral = ["talks", "negotiat*", "discuss*", "meeting", "review*", "process", "n
 # Cues whose direction depends on the speaker's side: a proponent who "warns"
 # pushes for the target, an opponent who "warns" pushes against it.
 position = ["warn*", "must", "demand*", "insist*", "will not", "won't", "cannot", "never", "refus*"]
+# true when speakers change sides during the story: a support or oppose cue then counts as
+# itself whoever speaks; false (a polarised story) counts it for the speaker's own side.
+sides_change = false
 
 [stance.weights]
 fixed = 1.0

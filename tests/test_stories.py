@@ -74,6 +74,8 @@ BAD_FILES = [
     ("weight-not-a-number", '[story]\ntarget = "A"\n[stance.weights]\nfixed = "high"\n', "stance.weights.fixed must be a number"),
     ("bad-toml", "[story\n", "is not valid TOML"),
     ("guideline-not-a-table", 'guideline = 3\n[story]\ntarget = "A"\n', r"\[guideline\] must be a table"),
+    ("sides-change-not-a-bool", '[story]\ntarget = "A"\n[stance]\nsides_change = "yes"\n',
+     "stance.sides_change must be true or false"),
     ("actors-not-a-table", 'actors = 3\n[story]\ntarget = "A"\n', r"\[actors\] must be a table with PERSON"),
     ("actors-unknown-key", '[story]\ntarget = "A"\n[actors]\nPEOPLE = ["A"]\n', "unknown key 'PEOPLE'; use PERSON, ORG, GPE"),
     ("actors-two-labels", '[story]\ntarget = "A"\n[actors]\nPERSON = ["Acme"]\nORG = ["Acme"]\n',

@@ -109,6 +109,7 @@ class StanceRules:
         self.story = str(config.get("story") or "")
         self.target = config["target"]
         self.weights = config["weights"]
+        self.sides_change = bool(config.get("sides_change", False))
         self.proponents = {p.lower() for p in config["proponents"]}
         self.opponents = {p.lower() for p in config["opponents"]}
         self.cues = {key: _cue_regex(config[key]) for key in ("support", "oppose", "neutral", "position")}
@@ -167,9 +168,9 @@ class StanceRules:
         scores = dict.fromkeys(STANCES, 0.0)
         for polarity in ("support", "oppose"):
             n = counts[polarity]
-            if side is None or side == polarity:
+            if side is None or side == polarity or self.sides_change:
                 scores[polarity] += w["fixed"] * n
-            else:
+            else:  # a polarised story: speakers rarely argue the other side's case
                 scores[side] += w["position"] * n
         if side is not None:
             scores[side] += w["position"] * counts["position"]

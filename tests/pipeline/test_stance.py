@@ -39,6 +39,16 @@ def test_a_proponent_calling_something_unacceptable_supports_the_target(rules):
     assert rules.predict("further NATO expansion is unacceptable", "Sergei Lavrov")[0] == "support"
 
 
+@pytest.mark.parametrize("sides_change, expected", [(False, "support"), (True, "oppose")],
+                         ids=["polarised-story", "speakers-change-sides"])
+def test_whether_a_cue_against_the_speakers_side_counts_for_it(tmp_path, sides_change, expected):
+    (tmp_path / "s.toml").write_text(
+        '[story]\ntarget = "The merger"\n[stance]\nproponents = ["Jane Doe"]\noppose = ["on hold"]\n'
+        f"sides_change = {str(sides_change).lower()}\n", encoding="utf-8")
+    rules = StanceRules(read_story(tmp_path / "s.toml").stance_table())
+    assert rules.predict("the merger is on hold", "Jane Doe")[0] == expected
+
+
 def test_side_matches_canonical_names_and_words(rules):
     assert rules.side("Kremlin") == "support"
     assert rules.side("Russian Foreign Ministry") == "support"
