@@ -236,6 +236,6 @@ def write_briefing(items: Sequence[AnnotatedArticle], output: str | Path, info: 
     doc.add_paragraph("Claims carried by several outlets with the same speaker and near-identical words are merged; "
                       "stance is the annotators' judgement toward the stated target.")
 
-    with atomic_path(output) as tmp:
+    with atomic_path(output, create_parents=False) as tmp:
         doc.save(str(tmp))
     return output

@@ -220,7 +220,10 @@ def write_training_set(items: Sequence[AnnotatedArticle], out_dir: str | Path, *
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ExportError(f"output {out} exists and is not a directory; give a directory with -o")
-    out.mkdir(parents=True, exist_ok=True)
+    if not out.parent.is_dir():
+        raise ExportError(f"cannot write {out}: directory {out.parent} does not exist or is not a directory; "
+                          "create it first or choose another -o")
+    out.mkdir(exist_ok=True)
     try:
         nlp = spacy.load(base_model)
     except OSError as e:

@@ -35,3 +35,7 @@ class StoreError(StancedeskError):
 
 class LabelStudioError(StancedeskError):
     """Label Studio is unreachable, refuses the credentials, or rejects a request."""
+
+
+class OutputError(StancedeskError):
+    """An output path cannot be written (a directory, a missing or read-only parent)."""

@@ -6,11 +6,13 @@ Shared by the CLI (`stancedesk export ...`) and the server (`GET /exports/...`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from exporters.briefing import BriefingInfo, write_briefing
 from exporters.training_set import ExportError, TrainingSetReport, write_training_set
 from plugin.collector import reviewed_annotations, unreviewed_articles
+from plugin.fileio import check_output
 from plugin.identity import unify_names
 from plugin.records import AnnotatedArticle
 from plugin.stats import agreement
@@ -56,6 +58,16 @@ def export_training(store: Store, out_dir: Path, *, base_model: str, story: Stor
                               story={"name": story.name, "title": story.title, "target": story.target})
 
 
+def _day(value: str | None, option: str) -> str | None:
+    """A date given on the command line, checked: YYYY-MM-DD (an ISO timestamp is cut to its day)."""
+    if value is None or value == "":
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10]).isoformat()
+    except ValueError:
+        raise ExportError(f"{option} {value!r} is not a date; give it as YYYY-MM-DD, e.g. 2022-01-10") from None
+
+
 def export_briefing(store: Store, output: Path, *, model: str, story: Story, project_id: int | None = None,
                     since: str | None = None, until: str | None = None, include_unreviewed: bool = False,
                     title: str | None = None, nlp=None) -> BriefingSummary:
@@ -63,6 +75,10 @@ def export_briefing(store: Store, output: Path, *, model: str, story: Story, pro
 
     ``nlp``: an already-built pipeline for the machine output (its stance component is set to the story's).
     """
+    check_output(output)  # a bad -o fails now, not after the work
+    since, until = _day(since, "--since"), _day(until, "--until")
+    if since and until and until < since:
+        raise ExportError(f"--until {until} is before --since {since}; give a period that ends after it starts")
     projects = story_projects(store, story, project_id)
     reviewed = reviewed_annotations(store, project_id=projects)
     items: dict[object, AnnotatedArticle] = {r.task_id: r.human for r in reviewed}

@@ -13,7 +13,7 @@ from spacy.util import minibatch
 
 from plugin.articles import read_articles
 from plugin.errors import InputError
-from plugin.fileio import write_bytes_atomic
+from plugin.fileio import check_output, write_bytes_atomic
 from plugin.identity import unify_names
 from plugin.labelstudio.tasks import check_task, to_task
 from plugin.pipeline import DEFAULT_MODEL, build_pipeline, model_version, story_names
@@ -98,6 +98,7 @@ def preannotate(inputs: Sequence[str | Path], output: str | Path, *, story: Stor
     if output.is_dir():
         raise InputError(f"output {output} is a directory; give a file name such as {output / 'tasks.json'}")
     articles = list(read_articles(inputs))
+    check_output(output)  # before the model loads: a bad -o fails in a second, not after the whole run
     if nlp is None:
         nlp = build_pipeline(model or DEFAULT_MODEL, story=story, stance_model=stance_model)
     annotated = []
@@ -110,7 +111,7 @@ def preannotate(inputs: Sequence[str | Path], output: str | Path, *, story: Stor
     tasks = [to_task(item, extra_data=story_data(story)) for item in annotated]
     for task in tasks:
         check_task(task)
-    write_json_atomic(Path(output), tasks)
+    write_json_atomic(Path(output), tasks, create_parents=False)
     return PreannotateSummary(
         output=Path(output),
         articles=len(annotated),
@@ -121,6 +122,6 @@ def preannotate(inputs: Sequence[str | Path], output: str | Path, *, story: Stor
     )
 
 
-def write_json_atomic(path: Path, data) -> None:
+def write_json_atomic(path: Path, data, *, create_parents: bool = True) -> None:
     """Write JSON whole or not at all (temp file beside it, then rename)."""
-    write_bytes_atomic(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
+    write_bytes_atomic(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"), create_parents=create_parents)

@@ -266,7 +266,8 @@ def init_story(name: str, target: str, output: Path, *, title: str | None = None
     output = Path(output)
     if output.exists() and not force:
         raise ConfigError(f"{output} already exists; choose another file with -o or overwrite it with --force")
-    write_bytes_atomic(output, story_template(name, target, title=title, file=str(output)).encode("utf-8"))
+    write_bytes_atomic(output, story_template(name, target, title=title, file=str(output)).encode("utf-8"),
+                       create_parents=False)
     read_story(output)  # what init writes must read back
     return output
 

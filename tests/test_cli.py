@@ -59,6 +59,7 @@ def article(tmp_path) -> Path:
 
 @pytest.fixture
 def out_file(tmp_path) -> Path:
+    (tmp_path / "out").mkdir()
     return tmp_path / "out" / "tasks.json"
 
 

@@ -141,6 +141,35 @@ def test_export_briefing_cli_on_an_empty_store(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "b.docx").exists()
 
 
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["-o", "{tmp}/exists.txt/b.docx"], r"exists.txt is not a directory; choose another output path"),
+        (["-o", "/proc/version/b.docx"], r"/proc/version is not a directory"),
+        (["-o", "{tmp}/no/such/dir/b.docx"], r"directory .*/no/such/dir does not exist; create it first"),
+        (["-o", "{tmp}"], r"is a directory; give a file name inside it"),
+        (["-o", "{tmp}/b.docx", "--since", "notadate"], r"--since 'notadate' is not a date; give it as YYYY-MM-DD"),
+        (["-o", "{tmp}/b.docx", "--since", "2022-13-45"], r"--since '2022-13-45' is not a date"),
+        (["-o", "{tmp}/b.docx", "--since", "2022-02-01", "--until", "2022-01-01"],
+         r"--until 2022-01-01 is before --since 2022-02-01; give a period that ends after it starts"),
+    ],
+    ids=["parent-is-a-file", "parent-in-proc", "missing-directories", "directory", "not-a-date", "impossible-date",
+         "period-backwards"],
+)
+def test_export_briefing_cli_names_a_bad_output_or_period(tmp_path, monkeypatch, capsys, extra, message):
+    import re
+
+    from plugin.cli import main
+
+    (tmp_path / "exists.txt").write_text("x")
+    monkeypatch.setenv("STANCEDESK_HOME", str(tmp_path / "home"))
+    argv = ["export", "briefing", *[a.format(tmp=tmp_path) for a in extra], "--story", "russia-nato"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("stancedesk: error: ") and err.count("\n") == 1 and re.search(message, err), err
+    assert not (tmp_path / "no").exists() and not (tmp_path / "b.docx").exists()
+
+
 @pytest.mark.model
 def test_export_endpoints(app, client, seed_items, webhook_secret):
     import io
