@@ -9,10 +9,12 @@ sources.
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
+from types import MappingProxyType
 from typing import Sequence
 
 from docx import Document
@@ -158,6 +160,22 @@ def _table(doc, header: list[str], rows: list[list[str]]):
     return table
 
 
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text):
+    """``text`` with the characters XML 1.0 cannot hold replaced by a space (anything else passes unchanged)."""
+    return _XML_INVALID.sub(" ", text) if isinstance(text, str) else text
+
+
+def _xml_safe_item(item: AnnotatedArticle) -> AnnotatedArticle:
+    article = replace(item.article, text=xml_safe(item.article.text),
+                      meta=MappingProxyType({k: xml_safe(v) for k, v in item.article.meta.items()}))
+    return replace(item, article=article,
+                   actors=tuple(replace(a, text=xml_safe(a.text), canonical=xml_safe(a.canonical)) for a in item.actors),
+                   claims=tuple(replace(c, text=xml_safe(c.text), speaker=xml_safe(c.speaker)) for c in item.claims))
+
+
 def write_briefing(items: Sequence[AnnotatedArticle], output: str | Path, info: BriefingInfo, *,
                    machine_ids: frozenset[str] = frozenset()) -> Path:
     """Write the briefing .docx for ``items`` (human-corrected articles; ``machine_ids`` marks unreviewed ones)."""
@@ -167,6 +185,9 @@ def write_briefing(items: Sequence[AnnotatedArticle], output: str | Path, info: 
     output = Path(output)
     if output.is_dir():
         raise BriefingError(f"output {output} is a directory; give a file name such as {output / 'brief.docx'}")
+    # a stored text may hold characters XML cannot carry (a form feed, NUL): they never break the document
+    items = [_xml_safe_item(i) for i in items]
+    info = replace(info, title=xml_safe(info.title), target=xml_safe(info.target))
     entries = merge_claims(items, machine_ids)
     doc = Document()
     props = doc.core_properties
@@ -223,7 +244,7 @@ def write_briefing(items: Sequence[AnnotatedArticle], output: str | Path, info: 
         for e in grouped[speaker]:
             said = f"\u201c{e.text}\u201d" if e.kind == "direct" else f"Reported: {e.text}"
             tag = " [machine]" if e.machine else ""
-            bullet(f"{said} \u2014 {e.stance}; carried by {', '.join(e.sources)}{tag}")
+            bullet(f"{said} \u2014 {e.stance or 'stance not given'}; carried by {', '.join(e.sources)}{tag}")
 
     doc.add_heading("Sources", level=1)
     _table(doc, ["Outlet", "Date", "Title"],

@@ -94,6 +94,18 @@ def parse_task(task: Any, path: str = "task", project_id: int | None = None) -> 
     return TaskRecord(tid, project if isinstance(project, int) else project_id, dict(data))
 
 
+def _flag(obj: Mapping, key: str, path: str) -> bool:
+    """A true/false field: a JSON boolean (or 0/1, or the strings "true"/"false"); anything else is refused."""
+    value = obj.get(key, False)
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise PayloadError(f"field '{path}.{key}' must be true or false, got {value!r}")
+
+
 def parse_annotation(ann: Any, path: str = "annotation", project_id: int | None = None,
                      task_id: int | None = None) -> AnnotationRecord:
     aid = _field(ann, f"{path}.id", int)
@@ -117,8 +129,8 @@ def parse_annotation(ann: Any, path: str = "annotation", project_id: int | None 
         task_id=task,
         project_id=project if isinstance(project, int) else project_id,
         result=list(result),
-        was_cancelled=bool(ann.get("was_cancelled")),
-        ground_truth=bool(ann.get("ground_truth")),
+        was_cancelled=_flag(ann, "was_cancelled", path),
+        ground_truth=_flag(ann, "ground_truth", path),
         created_at=ann.get("created_at") if isinstance(ann.get("created_at"), str) else None,
         updated_at=updated_at,
         completed_by=completed_by if isinstance(completed_by, int) else None,

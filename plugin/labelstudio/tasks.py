@@ -125,6 +125,13 @@ def check_task(task: Mapping) -> None:
 
 
 # -- result -> records ------------------------------------------------------------
+INVALID_STANCE = ""  # a stance choice that is none of STANCES: no stance, never learnt
+
+
+def _offset(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def annotated_from_result(text: str, result: Iterable[Mapping], *, doc_id: str = "", meta: Mapping | None = None,
                           model_version: str | None = None, problems: list[str] | None = None) -> AnnotatedArticle:
     """Turn a Label Studio result list (prediction or annotation) back into records.
@@ -145,7 +152,10 @@ def annotated_from_result(text: str, result: Iterable[Mapping], *, doc_id: str =
     stances: dict[str, str] = {}
     stance_scores: dict[str, float] = {}
     speakers: dict[str, str] = {}
-    for r in result:
+    for n, r in enumerate(result):
+        if not isinstance(r, Mapping):
+            bad(f"{doc_id}: result item {n} is not a region object: {str(r)[:60]!r}")
+            continue
         kind = r.get("type")
         if kind == "relation":
             if RELATION_LABEL in (r.get("labels") or [RELATION_LABEL]):
@@ -155,17 +165,26 @@ def annotated_from_result(text: str, result: Iterable[Mapping], *, doc_id: str =
                     source, target = target, source
                 speakers[target] = source
             continue
-        v = r.get("value") or {}
+        v = r.get("value")
         rid = r.get("id")
+        if not isinstance(v, Mapping):
+            bad(f"{doc_id}: region {rid} has no value object (got {str(v)[:40]!r})")
+            continue
         if kind == "labels":
             start, end = v.get("start"), v.get("end")
-            if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+            if not (_offset(start) and _offset(end) and 0 <= start < end <= len(text)):
                 bad(f"{doc_id}: region {rid} has offsets {start}..{end} outside the text ({len(text)} chars)")
                 continue
             if "text" in v and v["text"] != text[start:end]:
                 bad(f"{doc_id}: region {rid} text {v['text']!r} != text[{start}:{end}] {text[start:end]!r}")
                 continue
             labels = v.get("labels") or []
+            if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+                bad(f"{doc_id}: region {rid} labels {str(labels)[:40]!r} are not a list of label names")
+                continue
+            if r.get("from_name") == ACTOR_FROM and labels and labels[0] not in ACTOR_LABELS:
+                bad(f"{doc_id}: region {rid} has the unknown actor label {labels[0]!r}; expected one of {list(ACTOR_LABELS)}")
+                continue
             if r.get("from_name") == ACTOR_FROM and labels and labels[0] in ACTOR_LABELS:
                 canonical = _meta_value(r, _META_CANONICAL) or text[start:end]
                 actors[rid] = Actor(start, end, labels[0], text[start:end], canonical)
@@ -173,7 +192,13 @@ def annotated_from_result(text: str, result: Iterable[Mapping], *, doc_id: str =
                 claim_regions[rid] = r
         elif kind == "choices" and r.get("from_name") == STANCE_FROM:
             choices = v.get("choices") or []
-            if choices:
+            if not isinstance(choices, list) or not all(isinstance(x, str) for x in choices):
+                bad(f"{doc_id}: region {rid} stance choices {str(choices)[:40]!r} are not a list of choice names")
+                stances[rid] = INVALID_STANCE
+            elif choices and choices[0] not in STANCES:
+                bad(f"{doc_id}: region {rid} has the unknown stance {choices[0]!r}; expected one of {list(STANCES)}")
+                stances[rid] = INVALID_STANCE  # kept out of what stance models learn, counted where they train
+            elif choices:
                 stances[rid] = choices[0]
                 if isinstance(r.get("score"), (int, float)):
                     stance_scores[rid] = float(r["score"])
@@ -224,7 +249,9 @@ def annotated_from_task(task: Mapping) -> AnnotatedArticle:
 
 
 def _meta_value(region: Mapping, prefix: str) -> str | None:
-    for note in (region.get("meta") or {}).get("text") or []:
+    meta = region.get("meta")
+    notes = meta.get("text") if isinstance(meta, Mapping) else None
+    for note in notes if isinstance(notes, list) else []:
         if isinstance(note, str) and note.startswith(prefix):
             return note[len(prefix):]
     return None
