@@ -60,6 +60,7 @@ class TrainingSetReport:
     misaligned_example: str | None = None
     rehearsal_documents: int = 0
     heldout_documents: int = 0
+    too_long_documents: int = 0  # longer than the base model's max_length: left out
     story: str | None = None  # the story the set was exported for: its name, title and stance target
     title: str | None = None
     target: str | None = None
@@ -230,6 +231,10 @@ def write_training_set(items: Sequence[AnnotatedArticle], out_dir: str | Path, *
         raise ExportError(f"cannot load base model {base_model!r}; install it or pass --base NAME_OR_PATH") from e
     report = TrainingSetReport(documents=len(items), story=story.get("name"), title=story.get("title"),
                                target=story.get("target"))
+    # spaCy refuses a text over nlp.max_length (1,000,000 characters): such documents are left out and counted
+    report.too_long_documents = sum(1 for i in items if len(i.article.text) > nlp.max_length)
+    items = [i for i in items if len(i.article.text) <= nlp.max_length]
+    raw_texts = [t for t in raw_texts if t and len(t) <= nlp.max_length]
     dev_ids, report.clusters = _split(items, dev_share)
     bases = list(nlp.pipe(i.article.text for i in items)) if rehearsal else [None] * len(items)
     bins = {"train": DocBin(store_user_data=True), "dev": DocBin(store_user_data=True)}

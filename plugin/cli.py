@@ -326,6 +326,8 @@ def export_training_cli(args: argparse.Namespace, settings: Settings) -> int:
           f"rehearsed from the base model, {report.claims} claims")
     if report.misaligned:
         print(f"  {report.misaligned} entity spans were off spaCy token boundaries and expanded, e.g. {report.misaligned_example}")
+    if report.too_long_documents:
+        print(f"  {report.too_long_documents} document(s) over the base model's limit of 1,000,000 characters left out")
     print(f"  fine-tune: cd {args.output} && python -m spacy train config.cfg -o model")
     return 0
 

@@ -33,13 +33,15 @@ def make_tasks(nlp: Language, articles: Iterable[Article], *, batch_size: int = 
     articles are never mutated.
     """
     version = model_version(nlp, stance)
-    pending: dict[int, Article] = {}
+    pending: dict[int, tuple[Article, int]] = {}  # article, number of pieces
 
     def stream():
-        # only the index travels with the text, so worker processes never pickle records
+        # only indexes travel with the text, so worker processes never pickle records
         for n, article in enumerate(articles):
-            pending[n] = article
-            yield article.text, n
+            parts = pieces(article.text)
+            pending[n] = (article, len(parts))
+            for k, (offset, text) in enumerate(parts):
+                yield text, (n, k, offset)
 
     disable = ["stancedesk_stance"] if stance is not None else []
     component_cfg = {"stancedesk_actors": {"names": names}} if names is not None else None
@@ -47,8 +49,39 @@ def make_tasks(nlp: Language, articles: Iterable[Article], *, batch_size: int = 
                       component_cfg=component_cfg)
     if stance is not None:
         tuples = _with_stance(tuples, stance, batch_size)
-    for doc, n in tuples:
-        yield doc_to_annotated(doc, pending.pop(n), model_version=version)
+    done: list[AnnotatedArticle] = []
+    for doc, (n, k, offset) in tuples:
+        article, count = pending[n]
+        done.append(doc_to_annotated(doc, article, model_version=version, offset=offset))
+        if k == count - 1:  # nlp.pipe keeps the order: the article's last piece
+            del pending[n]
+            yield done[0] if count == 1 else AnnotatedArticle(
+                article=article, actors=tuple(a for d in done for a in d.actors),
+                claims=tuple(c for d in done for c in d.claims), model_version=version)
+            done = []
+
+
+PIECE_CHARS = 100_000  # longer texts are pre-annotated in pieces (spaCy refuses over nlp.max_length, 1,000,000)
+
+
+def pieces(text: str, limit: int | None = None) -> list[tuple[int, str]]:
+    """(offset, piece) of a text cut into pieces of at most ``limit`` characters, at a paragraph break where
+    there is one in the piece's second half, else a line break, a sentence end or a space."""
+    limit = limit or PIECE_CHARS
+    if len(text) <= limit:
+        return [(0, text)]
+    out, start = [], 0
+    while start < len(text):
+        end = min(start + limit, len(text))
+        if end < len(text):
+            for sep in ("\n\n", "\n", ". ", " "):
+                cut = text.rfind(sep, start + limit // 2, end)
+                if cut != -1:
+                    end = cut + len(sep)
+                    break
+        out.append((start, text[start:end]))
+        start = end
+    return out
 
 
 def _with_stance(tuples: Iterator[tuple[Doc, int]], stance: StanceRules, batch_size: int) -> Iterator[tuple[Doc, int]]:

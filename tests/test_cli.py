@@ -313,3 +313,20 @@ def test_replay_with_nothing_to_replay(capsys, tmp_path, monkeypatch):
     out = capsys.readouterr().out
     assert rc == 0
     assert out.strip() == "replayed 0 events, 0 failed again; nothing changed"
+
+
+@pytest.mark.model
+def test_a_text_longer_than_a_piece_is_pre_annotated_in_pieces_with_offsets_into_the_whole(reuse_nlp, example_story,
+                                                                                          monkeypatch):
+    from plugin import preannotate as pre
+    from plugin.records import Article
+
+    monkeypatch.setattr(pre, "PIECE_CHARS", 400)
+    paragraph = "Kremlin spokesman Dmitry Peskov said the talks should not drag on.\n\n"
+    text = paragraph * 40  # 2,720 characters: seven pieces
+    assert len(pre.pieces(text)) > 5
+    (item,) = pre.make_tasks(reuse_nlp, [Article("long", text)], names=example_story.actors)
+    assert len(item.claims) == 40 and {c.text for c in item.claims} == {"the talks should not drag on"}
+    for c in item.claims:
+        assert text[c.start:c.end] == c.text and text[c.speaker_span[0]:c.speaker_span[1]] == "Dmitry Peskov"
+    assert all(text[a.start:a.end] == a.text for a in item.actors) and len(item.actors) == 80

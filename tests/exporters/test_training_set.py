@@ -203,3 +203,13 @@ def test_raw_texts_are_split_deterministically_and_capped(seed_gold, tmp_path):
     assert a.rehearsal_documents <= 2 and a.heldout_documents <= 2
     assert (a.rehearsal_documents, a.heldout_documents) == (b.rehearsal_documents, b.heldout_documents) == (2, 2)
     assert (tmp_path / "a" / "heldout.spacy").read_bytes() == (tmp_path / "b" / "heldout.spacy").read_bytes()
+
+
+def test_a_document_longer_than_the_model_takes_is_left_out_and_counted(seed_gold, tmp_path):
+    from plugin.records import AnnotatedArticle, Article
+
+    huge = AnnotatedArticle(article=Article("huge", "word " * 200_001), actors=(), claims=())
+    report = write_training_set([*seed_gold, huge], tmp_path / "set", raw_texts=["x " * 600_000])
+    assert report.too_long_documents == 1 and report.documents == len(seed_gold) + 1
+    assert report.train_documents + report.dev_documents == len(seed_gold)
+    assert "huge" not in (tmp_path / "set" / "train.jsonl").read_text() + (tmp_path / "set" / "dev.jsonl").read_text()
