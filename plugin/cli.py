@@ -191,6 +191,7 @@ def serve_cli(args: argparse.Namespace, settings: Settings) -> int:
     from waitress import serve
 
     from plugin.server import create_app
+    from plugin.server.app import MAX_BODY_BYTES
 
     from plugin.stories import registered_stories
 
@@ -199,7 +200,13 @@ def serve_cli(args: argparse.Namespace, settings: Settings) -> int:
     names = ", ".join(s.name for s in registered_stories(settings.home)) or "none registered"
     print(f"stancedesk server on http://{args.host}:{args.port} (data in {settings.home}); stories: {names}"
           + (f"; projects bound to no story get {default.name!r}" if default else "") + "; Ctrl-C stops it", flush=True)
-    serve(app, host=args.host, port=args.port, threads=args.threads, ident="stancedesk")
+    try:
+        # the body limit applies before the app runs: a client without the secret cannot make the server read 300 MB
+        serve(app, host=args.host, port=args.port, threads=args.threads, ident="stancedesk",
+              max_request_body_size=MAX_BODY_BYTES)
+    except OSError as e:
+        raise StancedeskError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}; choose another --host "
+                              "or --port") from None
     return 0
 
 
@@ -271,7 +278,12 @@ def replay_cli(args: argparse.Namespace, settings: Settings) -> int:
 
     summary = replay(open_store(settings.home))
     changed = _changes_text(summary.changes)
-    print(f"replayed {summary.replayed} events, {summary.failed} failed again; {changed}")
+    print(f"replayed {summary.replayed} events, {summary.failed} failed again, {summary.rejected} rejected as "
+          f"malformed (not retried); {changed}")
+    for event_id, action, why in summary.errors[:20]:
+        print(f"  event {event_id} ({action}): {why}")
+    if len(summary.errors) > 20:
+        print(f"  ... and {len(summary.errors) - 20} more")
     return 1 if summary.failed else 0
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Collection
 
-from plugin.labelstudio.events import ParsedEvent, parse_event
+from plugin.labelstudio.events import ParsedEvent, PayloadError, parse_event
 from plugin.labelstudio.tasks import annotated_from_result
 from plugin.records import Article
 from plugin.stats import Reviewed
@@ -71,12 +71,20 @@ class ReplaySummary:
     replayed: int
     failed: int
     changes: dict[str, int]
+    rejected: int = 0  # payloads no code will ever process (marked 'rejected', not retried)
+    errors: tuple[tuple[int, str, str], ...] = ()  # (event id, action, why) of what failed or was rejected
 
 
 def replay(store: Store, *, statuses: tuple[str, ...] = ("failed", "received")) -> ReplaySummary:
-    """Reprocess journaled events that failed (or were never processed: a crash mid-request)."""
+    """Reprocess journaled events that failed (or were never processed: a crash mid-request).
+
+    An event whose payload is malformed (a ``PayloadError``: it can never be processed) is marked 'rejected'
+    with the reason, once, and not retried; any other failure stays 'failed' for the next replay. Every
+    failure is returned with its reason.
+    """
     changes: Counter = Counter()
-    replayed = failed = 0
+    replayed = failed = rejected = 0
+    errors: list[tuple[int, str, str]] = []
     for event in store.events(statuses=statuses):
         try:
             parsed = parse_event(event.payload)
@@ -84,12 +92,18 @@ def replay(store: Store, *, statuses: tuple[str, ...] = ("failed", "received")) 
                 store.mark_event(event.id, "ignored")
                 continue
             changes.update(process_event(store, parsed, event_id=event.id))
+        except PayloadError as e:
+            store.mark_event(event.id, "rejected", str(e))
+            rejected += 1
+            errors.append((event.id, event.action, f"rejected: {e}"))
+            continue
         except Exception as e:  # noqa: BLE001  (recorded on the event and counted; replay again after a fix)
             store.mark_event(event.id, "failed", f"{type(e).__name__}: {e}")
             failed += 1
+            errors.append((event.id, event.action, f"{type(e).__name__}: {e}"))
             continue
         replayed += 1
-    return ReplaySummary(replayed, failed, dict(changes))
+    return ReplaySummary(replayed, failed, dict(changes), rejected, tuple(errors))
 
 
 def reviewed_annotations(store: Store, *, project_id: int | Collection[int] | None = None) -> list[Reviewed]:

@@ -23,6 +23,7 @@ from plugin.errors import StancedeskError
 from plugin.pipeline import build_pipeline
 from plugin.preannotate import preannotate
 from plugin.server import create_app
+from plugin.server.app import MAX_BODY_BYTES
 from plugin.settings import Settings
 from plugin.stories import Story
 
@@ -30,7 +31,7 @@ def serve_in_thread(app, host: str, port: int):
     """Start a waitress server for ``app`` in a daemon thread; returns the server (``.close()`` stops it)."""
     if not port_is_free(port):
         raise StancedeskError(f"port {port} on {host} is taken; choose another with --port")
-    server = create_server(app, host=host, port=port, threads=8)
+    server = create_server(app, host=host, port=port, threads=8, max_request_body_size=MAX_BODY_BYTES)
     thread = threading.Thread(target=server.run, name="stancedesk-server", daemon=True)
     thread.start()
     return server

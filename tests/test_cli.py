@@ -312,7 +312,7 @@ def test_replay_with_nothing_to_replay(capsys, tmp_path, monkeypatch):
     rc = main(["replay"])
     out = capsys.readouterr().out
     assert rc == 0
-    assert out.strip() == "replayed 0 events, 0 failed again; nothing changed"
+    assert out.strip() == "replayed 0 events, 0 failed again, 0 rejected as malformed (not retried); nothing changed"
 
 
 @pytest.mark.model
@@ -330,3 +330,16 @@ def test_a_text_longer_than_a_piece_is_pre_annotated_in_pieces_with_offsets_into
     for c in item.claims:
         assert text[c.start:c.end] == c.text and text[c.speaker_span[0]:c.speaker_span[1]] == "Dmitry Peskov"
     assert all(text[a.start:a.end] == a.text for a in item.actors) and len(item.actors) == 80
+
+
+def test_replay_explains_each_failure_and_rejects_what_can_never_be_processed(capsys, tmp_path, monkeypatch):
+    from plugin.store import open_store
+
+    monkeypatch.setenv("STANCEDESK_HOME", str(tmp_path / "home"))
+    store = open_store(tmp_path / "home")
+    bad = store.record_event(action="ANNOTATION_CREATED", payload={"action": "ANNOTATION_CREATED", "task": {"id": 1}})
+    rc, out, _ = run(capsys, ["replay"])
+    assert rc == 0 and "replayed 0 events, 0 failed again, 1 rejected as malformed" in out
+    assert f"event {bad} (ANNOTATION_CREATED): rejected: missing field 'task.data'" in out
+    rc, out, _ = run(capsys, ["replay"])  # rejected once, not retried on every run
+    assert rc == 0 and "0 rejected" in out

@@ -31,7 +31,7 @@ DEFAULT_CONFIG = CONFIG_DIR / "stancedesk.xml"
 ML_BACKEND_TITLE = "stancedesk"
 _RESERVED_HINT = (
     "start Label Studio with LABEL_STUDIO_USE_DEFAULT_BANNED_SUBNETS=false and "
-    "LABEL_STUDIO_USER_ADDITIONAL_BANNED_SUBNETS set to the non-loopback private ranges "
+    "LABEL_STUDIO_USER_ADDITIONAL_BANNED_SUBNETS set to every network but loopback "
     "('stancedesk up' does this) to allow 127.0.0.1"
 )
 

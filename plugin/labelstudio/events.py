@@ -61,6 +61,9 @@ HANDLED = ANNOTATION_ACTIONS + ("ANNOTATIONS_CREATED", "ANNOTATIONS_DELETED", "T
                                 "START_TRAINING", "PROJECT_UPDATED")
 
 
+MAX_ID = 2**63 - 1  # ids are stored as SQLite integers
+
+
 def _field(obj: Any, path: str, kind: type | tuple[type, ...], *, optional: bool = False):
     """``obj[path]`` checked against ``kind``; ``path`` is dotted for the message only."""
     key = path.rsplit(".", 1)[-1].split("[")[0]
@@ -74,14 +77,21 @@ def _field(obj: Any, path: str, kind: type | tuple[type, ...], *, optional: bool
     if kind is int and isinstance(value, bool) or not isinstance(value, kind):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise PayloadError(f"field '{path}' must be {names}, got {type(value).__name__}")
+    if kind is int and not 0 <= value <= MAX_ID:
+        raise PayloadError(f"field '{path}' must be an id between 0 and {MAX_ID}, got {value}")
     return value
 
 
 def _project_id(body: Mapping) -> int | None:
     project = body.get("project")
-    if isinstance(project, Mapping) and isinstance(project.get("id"), int):
-        return project["id"]
-    return project if isinstance(project, int) and not isinstance(project, bool) else None
+    if isinstance(project, Mapping):
+        project = project.get("id")
+    if project is None:
+        return None
+    if isinstance(project, bool) or not isinstance(project, int) or not 0 <= project <= MAX_ID:
+        raise PayloadError(f"field 'project' must be a project id between 0 and {MAX_ID} (or an object with one), "
+                           f"got {str(project)[:40]!r}")
+    return project
 
 
 def parse_task(task: Any, path: str = "task", project_id: int | None = None) -> TaskRecord:

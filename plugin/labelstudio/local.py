@@ -26,10 +26,17 @@ import httpx
 from plugin.errors import LabelStudioError
 
 CREDENTIALS_FILE = "stancedesk-credentials.json"
-NON_LOOPBACK_PRIVATE = (
-    "0.0.0.0/8,10.0.0.0/8,100.64.0.0/10,169.254.0.0/16,172.16.0.0/12,192.168.0.0/16,"
-    "224.0.0.0/4,240.0.0.0/4,fc00::/7,fe80::/10"
-)
+def _all_but_loopback() -> str:
+    """Every IPv4 and IPv6 network but loopback (127.0.0.0/8, ::1): what Label Studio may not call. Webhooks and the
+    ML backend of a local stack live on 127.0.0.1; nothing else is reachable from Label Studio's server side."""
+    import ipaddress
+
+    nets = [*ipaddress.ip_network("0.0.0.0/0").address_exclude(ipaddress.ip_network("127.0.0.0/8")),
+            *ipaddress.ip_network("::/0").address_exclude(ipaddress.ip_network("::1/128"))]
+    return ",".join(str(n) for n in sorted(nets, key=lambda n: (n.version, n.network_address)))
+
+
+NON_LOOPBACK = _all_but_loopback()
 DEFAULT_USER = "admin@stancedesk.local"
 
 
@@ -117,6 +124,7 @@ def start_label_studio(data_dir: Path, *, port: int | None = None, timeout: floa
     """
     data_dir = Path(data_dir).resolve()
     creds, new = load_or_create_credentials(data_dir)
+    os.chmod(data_dir, 0o700)  # its database holds the token, the webhook secret and the ML backend's password
     port = port or free_port()
     if not port_is_free(port):
         raise LabelStudioError(f"port {port} on 127.0.0.1 is taken; choose another with --label-studio-port")
@@ -134,7 +142,7 @@ def start_label_studio(data_dir: Path, *, port: int | None = None, timeout: floa
         "LABEL_STUDIO_LATEST_VERSION_CHECK": "false",
         "LABEL_STUDIO_COLLECT_ANALYTICS": "false",  # else the pages load Google Tag Manager and labelstud.io/track
         "LABEL_STUDIO_USE_DEFAULT_BANNED_SUBNETS": "false",
-        "LABEL_STUDIO_USER_ADDITIONAL_BANNED_SUBNETS": NON_LOOPBACK_PRIVATE,
+        "LABEL_STUDIO_USER_ADDITIONAL_BANNED_SUBNETS": NON_LOOPBACK,
         "SENTRY_DSN": "",
         "FRONTEND_SENTRY_DSN": "",
     }

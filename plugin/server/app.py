@@ -88,7 +88,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             ``story`` (name or file: the story of projects bound to none), and any Flask setting.
     """
     config = dict(config or {})
-    app = Flask("stancedesk")
+    app = Flask("stancedesk", static_folder=None)  # no /static route: nothing is served without the secret
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     settings: Settings = config.pop("settings", None) or Settings.from_env()
     nlp = config.pop("nlp", None)

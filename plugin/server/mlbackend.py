@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from plugin.errors import StancedeskError
-from plugin.server.webhook import check_secret, story_or_400
+from plugin.server.webhook import check_secret, json_body, story_or_400
 
 bp = Blueprint("mlbackend", __name__)
 
@@ -23,7 +23,7 @@ def _state():
 
 
 def _json_body() -> dict:
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict):
         raise BadRequest("body must be a JSON object")
     return body

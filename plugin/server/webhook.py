@@ -10,10 +10,11 @@ the store. A failure while applying leaves the event marked failed for
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 
 from flask import Blueprint, current_app, jsonify, request
-from werkzeug.exceptions import BadRequest, Unauthorized
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, Unauthorized
 
 from plugin.collector import process_event
 from plugin.errors import StancedeskError
@@ -54,12 +55,50 @@ def request_story():
     return story_or_400(request.args.get("project"), name=request.args.get("story"))
 
 
+MAX_NESTING = 64  # Label Studio's payloads nest fewer than 20 levels
+
+
+def json_body():
+    """The request's JSON body, or a 4xx naming what is wrong with it: too large (413), not JSON, nested too
+    deep, or holding a lone UTF-16 surrogate (which no store can keep)."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and request.content_length and request.content_length > limit:
+        raise RequestEntityTooLarge(f"body of {request.content_length} bytes is over the limit of {limit} bytes")
+    try:
+        body = json.loads(request.get_data(cache=True))  # reading it enforces MAX_CONTENT_LENGTH (413) as well
+    except RecursionError:
+        raise BadRequest(f"body is JSON nested deeper than {MAX_NESTING} levels") from None
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("body must be JSON") from None
+    if _depth(body) > MAX_NESTING:
+        raise BadRequest(f"body is JSON nested deeper than {MAX_NESTING} levels")
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise BadRequest(f"body holds a lone UTF-16 surrogate ({e.object[e.start:e.end]!r}), which is not text; "
+                         "send valid Unicode") from None
+    return body
+
+
+def _depth(value) -> int:
+    """How deeply a JSON value nests (iteratively: a hostile body cannot exhaust the stack here)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_NESTING:
+            return deepest
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
 @bp.post("/webhook")
 def webhook():
     check_secret()
-    body = request.get_json(silent=True)  # reading the body enforces MAX_CONTENT_LENGTH (413)
-    if body is None:
-        raise BadRequest("body must be JSON")
+    body = json_body()
     if not isinstance(body, dict):
         raise BadRequest("body must be a JSON object with an 'action' string")
     try:

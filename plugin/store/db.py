@@ -7,6 +7,7 @@ processed, so nothing Label Studio sends is lost.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -19,7 +20,9 @@ from plugin.errors import StoreError
 
 DB_FILE = "stancedesk.sqlite3"
 SCHEMA_VERSION = 3
-_SECRET_KEYS = frozenset({"token", "access_token", "api_key", "password", "basic_auth_pass"})
+_SECRET_KEYS = frozenset({"token", "access_token", "api_key", "password", "basic_auth_pass", "basic_auth_user",
+                          "task_data_login", "task_data_password"})
+_SECRET_WORDS = ("password", "secret", "token", "api_key", "apikey", "credential")  # any key naming one is dropped too
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -30,7 +33,7 @@ _MIGRATIONS: dict[int, str] = {
         action      TEXT NOT NULL,
         project_id  INTEGER,
         payload     TEXT NOT NULL,              -- JSON, secrets removed
-        status      TEXT NOT NULL DEFAULT 'received',  -- 'received' | 'processed' | 'failed' | 'ignored'
+        status      TEXT NOT NULL DEFAULT 'received',  -- 'received' | 'processed' | 'failed' | 'ignored' | 'rejected'
         error       TEXT
     );
     CREATE INDEX events_action ON events(action);
@@ -120,10 +123,14 @@ def _statements(script: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
+def _secret_key(key: object) -> bool:
+    return isinstance(key, str) and (key in _SECRET_KEYS or any(w in key.lower() for w in _SECRET_WORDS))
+
+
 def scrub(value: Any) -> Any:
     """A copy of a JSON value with every secret-named key removed (the project ``token`` above all)."""
     if isinstance(value, dict):
-        return {k: scrub(v) for k, v in value.items() if k not in _SECRET_KEYS}
+        return {k: scrub(v) for k, v in value.items() if not _secret_key(k)}
     if isinstance(value, list):
         return [scrub(v) for v in value]
     return value
@@ -137,8 +144,13 @@ class Store:
         self._lock = threading.RLock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():  # the journal keeps payloads: readable by its owner only, from the first byte
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
             self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
             self._conn.execute("PRAGMA journal_mode=WAL")
+            for sidecar in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                if sidecar.exists() and sidecar.stat().st_mode & 0o077 and sidecar.stat().st_uid == os.getuid():
+                    os.chmod(sidecar, 0o600)
             # WAL + NORMAL: a commit survives a crash of the process (what the journal guards against);
             # only an OS crash or power cut can lose the last commits, never corrupt the database
             self._conn.execute("PRAGMA synchronous=NORMAL")

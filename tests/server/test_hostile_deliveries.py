@@ -102,3 +102,38 @@ def test_was_cancelled_is_read_as_a_flag(bound, client, flag, stored):
 def test_a_flag_that_is_not_true_or_false_is_refused(bound, client):
     r = client.post("/webhook", json=created(10, good_result(), was_cancelled="maybe"), headers=AUTH)
     assert r.status_code == 400 and "annotation.was_cancelled' must be true or false, got 'maybe'" in r.get_json()["message"]
+
+
+@pytest.mark.parametrize(
+    "raw, content_type, status, message",
+    [
+        ('{"action": "TASKS_CREATED", "project": {"id": 9223372036854775808}, "tasks": []}', "application/json", 400,
+         r"'project' must be a project id between 0 and 9223372036854775807"),
+        ('{"action": "TASKS_CREATED", "project": {"id": 1}, "tasks": [{"id": 1, "data": {"text": "a \\ud800 b"}}]}',
+         "application/json", 400, r"lone UTF-16 surrogate"),
+        ('{"action": "TASKS_CREATED", "x": ' + "[" * 600 + "]" * 600 + "}", "application/json", 400,
+         r"nested deeper than 64 levels"),
+        ("not json", "application/json", 400, r"body must be JSON"),
+        ('{"action": "TASKS_CREATED", "project": {"id": 1}, "tasks": [{"id": 99999999999999999999, "data": {"text": "a"}}]}',
+         "application/json", 400, r"'tasks\[0\].id' must be an id between 0 and"),
+    ],
+    ids=["project-id-over-int64", "lone-surrogate", "nested-600-levels", "not-json", "task-id-over-int64"],
+)
+def test_a_refused_delivery_is_a_4xx_naming_the_fault_and_nothing_is_half_stored(bound, client, raw, content_type,
+                                                                                  status, message):
+    import re
+
+    r = client.post("/webhook", data=raw.encode("utf-8", "surrogatepass"), content_type=content_type, headers=AUTH)
+    assert r.status_code == status and re.search(message, r.get_json()["message"]), r.get_json()
+    reads_still_work(client)
+
+
+def test_an_oversized_body_is_413_whatever_its_content_type(bound, client):
+    from plugin.server.app import MAX_BODY_BYTES
+
+    r = client.post("/webhook", data=b"x" * (MAX_BODY_BYTES + 1), content_type="text/plain", headers=AUTH)
+    assert r.status_code == 413
+
+
+def test_there_is_no_static_route(client):
+    assert client.get("/static/anything.txt").status_code == 404

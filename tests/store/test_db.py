@@ -60,3 +60,19 @@ def test_secrets_never_reach_the_journal(tmp_path):
     assert event.payload == {"action": "X", "project": {"id": 1}, "nested": [{"keep": 1}]}
     assert scrub(payload) == event.payload
     assert payload["project"]["token"] == "t"  # the input is not mutated
+
+
+@pytest.mark.parametrize("key", ["task_data_password", "task_data_login", "basic_auth_user", "webhook_secret",
+                                 "my_api_key", "refreshToken", "Password"])
+def test_every_secret_named_key_is_scrubbed(key):
+    assert scrub({"project": {"id": 1, key: "s3cret"}}) == {"project": {"id": 1}}
+
+
+def test_the_store_is_readable_by_its_owner_only(tmp_path):
+    import stat
+
+    store = open_store(tmp_path)
+    store.record_event(action="X", payload={"action": "X"})
+    for path in tmp_path.iterdir():
+        if path.name.startswith(DB_FILE):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
