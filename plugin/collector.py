@@ -54,7 +54,8 @@ def process_event(store: Store, parsed: ParsedEvent, *, event_id: int | None) ->
                 records = None
             else:
                 records = annotated_from_result(text, ann.result, doc_id=f"task {ann.task_id}", problems=problems)
-            outcome = corrections.apply_annotation(conn, ann, records, problems, event_id=event_id)
+            outcome = corrections.apply_annotation(conn, ann, records, problems, event_id=event_id,
+                                                   revive=parsed.action == "SYNC")  # Label Studio's own list
             summary["annotations_" + outcome] += 1
             if problems and outcome in ("created", "updated"):
                 summary["annotations_flagged"] += 1

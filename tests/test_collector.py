@@ -124,6 +124,44 @@ def test_deleted_annotations_become_tombstones(client, app):
     assert current(app)[0].deleted
 
 
+def test_timestamps_are_ordered_as_moments_not_as_text(client, app):
+    # "10:00:00Z" sorts after "10:00:00.500000Z" as text; half a second later is newer
+    post(client, created(updated="2026-01-01T10:00:00Z"))
+    r = post(client, updated(updated_at="2026-01-01T10:00:00.500000Z", result=result("oppose")))
+    assert r.get_json()["changes"]["annotations_updated"] == 1
+    post(client, updated(updated_at="2026-01-01T11:00:00+01:00", result=result("support")))  # 10:00 UTC: older
+    [ann] = current(app)
+    assert ann.updated_at == "2026-01-01T10:00:00.500000Z"
+
+
+def test_a_timestamp_that_is_no_timestamp_is_refused(client, app):
+    r = post(client, updated(updated_at="notadate"))
+    assert r.status_code == 400
+    assert "field 'annotation.updated_at' must be an ISO 8601 timestamp, got 'notadate'" in r.get_json()["message"]
+    post(client, created())
+    assert post(client, updated()).get_json()["changes"]["annotations_updated"] == 1  # later real updates still land
+
+
+def test_every_version_is_kept_whatever_order_they_arrive_in(client, app):
+    stamps = [f"2026-01-01T1{h}:00:00.000000Z" for h in (3, 1, 4, 2)]
+    post(client, created())
+    for stamp in stamps:
+        post(client, updated(updated_at=stamp, result=result("oppose")))
+    with store_of(app).reading() as conn:
+        assert sorted(v for _, v in corrections.annotation_history(conn, 1)) == ["2026-01-01T10:00:00.000000Z", *sorted(stamps)]
+    assert current(app)[0].updated_at == "2026-01-01T14:00:00.000000Z"
+
+
+def test_a_deletion_is_final_even_before_the_create_or_after_a_later_update(client, app):
+    post(client, {"action": "ANNOTATIONS_DELETED", "annotations": [{"id": 5}], "project": PROJECT})
+    assert post(client, created(aid=5)).get_json()["changes"]["annotations_stale"] == 1  # the create arrives late
+    post(client, created())
+    post(client, {"action": "ANNOTATIONS_DELETED", "annotations": [{"id": 1}], "project": PROJECT})
+    post(client, updated(updated_at="2030-01-01T00:00:00.000000Z"))  # stamped after stancedesk's deletion clock
+    with store_of(app).reading() as conn:
+        assert corrections.current_annotations(conn) == []
+
+
 def test_bulk_creation_lists_annotations_and_tasks(client, app):
     body = {"action": "ANNOTATIONS_CREATED", "annotation": [annotation(1, 2), annotation(2, 3)],
             "task": [task(2), task(3)], "project": PROJECT}

@@ -8,6 +8,7 @@ Unknown actions parse to None (the webhook answers 200 "ignored").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from plugin.errors import StancedeskError
@@ -104,6 +105,18 @@ def parse_task(task: Any, path: str = "task", project_id: int | None = None) -> 
     return TaskRecord(tid, project if isinstance(project, int) else project_id, dict(data))
 
 
+def timestamp(value: str, path: str) -> str:
+    """A Label Studio timestamp in one canonical form (UTC, microseconds, ``Z``), so that stored versions order
+    correctly as text ("10:00:00Z" before "10:00:00.500000Z"); a value that is no timestamp is refused."""
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise PayloadError(f"field '{path}' must be an ISO 8601 timestamp, got {value[:40]!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)  # Label Studio writes UTC
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def _flag(obj: Mapping, key: str, path: str) -> bool:
     """A true/false field: a JSON boolean (or 0/1, or the strings "true"/"false"); anything else is refused."""
     value = obj.get(key, False)
@@ -128,6 +141,7 @@ def parse_annotation(ann: Any, path: str = "annotation", project_id: int | None 
             raise PayloadError(f"missing field '{path}.task'")
         task = task_id
     updated_at = _field(ann, f"{path}.updated_at", str, optional=True) or _field(ann, f"{path}.created_at", str)
+    updated_at = timestamp(updated_at, f"{path}.updated_at")
     completed_by = ann.get("completed_by")
     if isinstance(completed_by, Mapping):
         completed_by = completed_by.get("id")

@@ -58,30 +58,61 @@ def _doc_id(task: TaskRecord) -> str | None:
     return str(doc_id) if doc_id is not None else None
 
 
-def apply_annotation(conn, ann: AnnotationRecord, records: AnnotatedArticle | None, problems: list[str],
-                     *, event_id: int | None) -> str:
-    """Record one annotation version and, if it is the newest, make it current.
+def _instant(value: str | None) -> datetime | None:
+    """A stored timestamp as a moment (older rows may lack microseconds); None when it is not one."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
-    Returns 'created', 'updated', 'duplicate' (this version is already stored)
-    or 'stale' (the store holds a newer version or a later deletion).
+
+def later(a: str | None, b: str | None) -> bool:
+    """Whether timestamp ``a`` is after ``b``, as moments, not as text."""
+    ma, mb = _instant(a), _instant(b)
+    return ma is not None and (mb is None or ma > mb)
+
+
+def same_instant(a: str | None, b: str | None) -> bool:
+    return _instant(a) is not None and _instant(a) == _instant(b)
+
+
+def apply_annotation(conn, ann: AnnotationRecord, records: AnnotatedArticle | None, problems: list[str],
+                     *, event_id: int | None, revive: bool = False) -> str:
+    """Record one annotation version (every version is kept) and, if it is the newest, make it current.
+
+    Returns 'created', 'updated', 'duplicate' (this version is already stored) or 'stale' (the store holds a
+    newer version, or the annotation was deleted: deletion is final, except for a sync, ``revive``, which
+    follows what Label Studio lists).
     """
     current = conn.execute("SELECT updated_at, deleted_at FROM annotations WHERE id = ?", (ann.id,)).fetchone()
-    if current is not None:
-        updated_at, deleted_at = current
-        if ann.updated_at == updated_at and deleted_at is None:
-            return "duplicate"
-        if ann.updated_at < updated_at or (deleted_at is not None and ann.updated_at <= deleted_at):
-            return "stale"
+    deleted = conn.execute("SELECT 1 FROM annotation_versions WHERE annotation_id = ? AND kind = 'deleted' LIMIT 1",
+                           (ann.id,)).fetchone() is not None
     kind = "created" if current is None else "updated"
     result = json.dumps(ann.result, ensure_ascii=False)
     prediction = json.dumps(ann.prediction_result, ensure_ascii=False) if ann.prediction_result is not None else None
-    conn.execute(
+    # every version is kept, in or out of order, once; only the newest becomes current
+    seen = conn.execute("SELECT 1 FROM annotation_versions WHERE annotation_id = ? AND version_at = ? AND kind != 'deleted'",
+                        (ann.id, ann.updated_at)).fetchone() is not None
+    stored = 0 if seen else conn.execute(
         "INSERT OR IGNORE INTO annotation_versions (annotation_id, task_id, project_id, kind, version_at, result, was_cancelled,"
         " ground_truth, completed_by, lead_time, prediction_model_version, prediction_result, event_id, recorded_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (ann.id, ann.task_id, ann.project_id, kind, ann.updated_at, result, ann.was_cancelled, ann.ground_truth,
          ann.completed_by, ann.lead_time, ann.prediction_model_version, prediction, event_id, now()),
-    )
+    ).rowcount
+    if deleted and not revive:
+        return "stale"  # Label Studio never brings a deleted annotation back; only a sync (its own list) may
+    if current is not None:
+        updated_at, deleted_at = current
+        if same_instant(ann.updated_at, updated_at) and deleted_at is None:
+            return "duplicate"
+        if later(updated_at, ann.updated_at):
+            return "stale"
+    elif not stored:
+        return "duplicate"
     conn.execute(
         "INSERT INTO annotations (id, task_id, project_id, updated_at, result, was_cancelled, ground_truth, completed_by,"
         " prediction_model_version, prediction_result, deleted_at, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)"
@@ -126,9 +157,19 @@ def _tombstone_annotations(conn, column: str, value: int, *, event_id: int | Non
 
 
 def delete_annotations(conn, ids: Iterable[int], *, event_id: int | None, at: str | None = None) -> int:
-    """Tombstone annotations (their versions stay); returns how many were live."""
+    """Tombstone annotations (their versions stay); returns how many were live. The deletion of an id the store
+    does not know yet is remembered too, so that its create arriving late is not stored live."""
     at = at or now()
-    return sum(_tombstone_annotations(conn, "id", aid, event_id=event_id, at=at) for aid in ids)
+    live = 0
+    for aid in ids:
+        known = conn.execute("SELECT 1 FROM annotations WHERE id = ?", (aid,)).fetchone() is not None
+        if known:
+            live += _tombstone_annotations(conn, "id", aid, event_id=event_id, at=at)
+        else:
+            conn.execute(
+                "INSERT OR IGNORE INTO annotation_versions (annotation_id, task_id, project_id, kind, version_at, event_id,"
+                " recorded_at) VALUES (?, 0, NULL, 'deleted', ?, ?, ?)", (aid, at, event_id, now()))
+    return live
 
 
 def delete_tasks(conn, ids: Iterable[int], *, event_id: int | None, at: str | None = None) -> int:
