@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -188,25 +189,28 @@ def push_cli(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def serve_cli(args: argparse.Namespace, settings: Settings) -> int:
-    from waitress import serve
+    from waitress.server import create_server
 
     from plugin.server import create_app
     from plugin.server.app import MAX_BODY_BYTES
-
     from plugin.stories import registered_stories
 
     default = _story(args, settings, required=False)
     app = create_app({"settings": settings, "story": default.path if default else None})
+    try:
+        # the body limit applies before the app runs: a client without the secret cannot make the server read 300 MB
+        server = create_server(app, host=args.host, port=args.port, threads=args.threads, ident="stancedesk",
+                               max_request_body_size=MAX_BODY_BYTES)
+    except (OSError, ValueError) as e:
+        why = getattr(e, "strerror", None) or str(e)
+        raise StancedeskError(f"cannot listen on {args.host}:{args.port}: {why}; choose another --host or --port") from None
     names = ", ".join(s.name for s in registered_stories(settings.home)) or "none registered"
     print(f"stancedesk server on http://{args.host}:{args.port} (data in {settings.home}); stories: {names}"
           + (f"; projects bound to no story get {default.name!r}" if default else "") + "; Ctrl-C stops it", flush=True)
     try:
-        # the body limit applies before the app runs: a client without the secret cannot make the server read 300 MB
-        serve(app, host=args.host, port=args.port, threads=args.threads, ident="stancedesk",
-              max_request_body_size=MAX_BODY_BYTES)
-    except OSError as e:
-        raise StancedeskError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}; choose another --host "
-                              "or --port") from None
+        server.run()
+    finally:
+        server.close()
     return 0
 
 
@@ -561,6 +565,11 @@ def main(argv: list[str] | None = None) -> int:
     except StancedeskError as e:
         print(f"stancedesk: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away ("stancedesk stats | head -1"): stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("stancedesk: interrupted", file=sys.stderr)
         return 130

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from plugin.errors import ConfigError
+
 ENV_HOME = "STANCEDESK_HOME"
 ENV_LABEL_STUDIO_URL = "STANCEDESK_LABEL_STUDIO_URL"
 ENV_LABEL_STUDIO_TOKEN = "STANCEDESK_LABEL_STUDIO_TOKEN"
@@ -31,6 +33,11 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ
         home = Path(env.get(ENV_HOME) or DEFAULT_HOME)
+        if home.exists() and not home.is_dir():
+            raise ConfigError(f"{ENV_HOME}={home} is not a directory; point it at a directory for stancedesk's data")
+        if home.is_dir() and not os.access(home, os.R_OK | os.W_OK | os.X_OK):
+            raise ConfigError(f"{ENV_HOME}={home} is not readable and writable by this user; fix its permissions "
+                              "or point it elsewhere")
         return cls(
             home=home,
             label_studio_url=env.get(ENV_LABEL_STUDIO_URL) or None,

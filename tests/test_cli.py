@@ -343,3 +343,41 @@ def test_replay_explains_each_failure_and_rejects_what_can_never_be_processed(ca
     assert f"event {bad} (ANNOTATION_CREATED): rejected: missing field 'task.data'" in out
     rc, out, _ = run(capsys, ["replay"])  # rejected once, not retried on every run
     assert rc == 0 and "0 rejected" in out
+
+
+@pytest.mark.parametrize(
+    "argv, setup, message",
+    [
+        (["stats", *STORY], lambda tmp: (tmp / "f").write_text("x"), r"STANCEDESK_HOME=.*/f is not a directory"),
+        (["serve", "--host", "999.1.1.1", "--port", "1"], None, r"cannot listen on 999.1.1.1:1: .*choose another --host"),
+    ],
+    ids=["home-is-a-file", "bad-host"],
+)
+def test_environment_and_network_faults_are_one_line_errors(capsys, tmp_path, monkeypatch, argv, setup, message):
+    monkeypatch.setenv("STANCEDESK_HOME", str(tmp_path / ("f" if setup else "home")))
+    if setup:
+        setup(tmp_path)
+    rc, out, err = run(capsys, argv)
+    assert_user_error(rc, out, err, message)
+
+
+def test_serve_on_a_port_in_use_says_so(capsys, tmp_path, monkeypatch):
+    import socket
+
+    monkeypatch.setenv("STANCEDESK_HOME", str(tmp_path / "home"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        rc, out, err = run(capsys, ["serve", "--port", port])
+    assert_user_error(rc, out, err, rf"cannot listen on 127.0.0.1:{port}: .*choose another --host or --port")
+
+
+def test_a_closed_pipe_ends_the_command_quietly(tmp_path):
+    import subprocess
+    import sys
+
+    env = {**__import__("os").environ, "STANCEDESK_HOME": str(tmp_path / "home")}
+    proc = subprocess.run(f"{sys.executable} -m plugin.cli story list | head -c 1", shell=True, env=env,
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    assert "Traceback" not in proc.stderr and "BrokenPipeError" not in proc.stderr

@@ -157,7 +157,7 @@ class Store:
             self._conn.execute("PRAGMA busy_timeout=10000")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except sqlite3.Error as e:
+        except (sqlite3.Error, OSError) as e:
             raise StoreError(f"cannot open the store at {path}: {e}; check STANCEDESK_HOME and its permissions") from e
 
     def _migrate(self) -> None:
