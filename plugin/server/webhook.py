@@ -20,6 +20,7 @@ from plugin.collector import process_event
 from plugin.errors import StancedeskError
 from plugin.labelstudio.events import PayloadError, parse_event
 from plugin.settings import SECRET_HEADER
+from plugin.store.db import MAX_NESTING, TooDeep
 from plugin.stories import find_story, project_ids, stance_report
 
 bp = Blueprint("webhook", __name__)
@@ -55,12 +56,9 @@ def request_story():
     return story_or_400(request.args.get("project"), name=request.args.get("story"))
 
 
-MAX_NESTING = 64  # Label Studio's payloads nest fewer than 20 levels
-
-
 def json_body():
     """The request's JSON body, or a 4xx naming what is wrong with it: too large (413), not JSON, nested too
-    deep, or holding a lone UTF-16 surrogate (which no store can keep)."""
+    deep (past Python's recursion limit; the journal refuses more than 64 levels)."""
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if limit and request.content_length and request.content_length > limit:
         raise RequestEntityTooLarge(f"body of {request.content_length} bytes is over the limit of {limit} bytes")
@@ -70,29 +68,12 @@ def json_body():
         raise BadRequest(f"body is JSON nested deeper than {MAX_NESTING} levels") from None
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("body must be JSON") from None
-    if _depth(body) > MAX_NESTING:
-        raise BadRequest(f"body is JSON nested deeper than {MAX_NESTING} levels")
-    try:
-        json.dumps(body, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as e:
-        raise BadRequest(f"body holds a lone UTF-16 surrogate ({e.object[e.start:e.end]!r}), which is not text; "
-                         "send valid Unicode") from None
     return body
 
 
-def _depth(value) -> int:
-    """How deeply a JSON value nests (iteratively: a hostile body cannot exhaust the stack here)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > MAX_NESTING:
-            return deepest
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return deepest
+def _surrogate(e: UnicodeEncodeError) -> BadRequest:
+    return BadRequest(f"body holds a lone UTF-16 surrogate ({e.object[e.start:e.end]!r}), which is not text; "
+                      "send valid Unicode")
 
 
 @bp.post("/webhook")
@@ -106,10 +87,15 @@ def webhook():
     except PayloadError as e:
         raise BadRequest(str(e)) from e
     store = current_app.extensions["stancedesk"].store
-    if parsed is None:
-        event_id = store.record_event(action=body["action"], payload=body, status="ignored")
-        return jsonify(status="ignored", event_id=event_id)
-    event_id = store.record_event(action=parsed.action, payload=body)
+    try:
+        if parsed is None:
+            event_id = store.record_event(action=body["action"], payload=body, status="ignored")
+            return jsonify(status="ignored", event_id=event_id)
+        event_id = store.record_event(action=parsed.action, payload=body)
+    except UnicodeEncodeError as e:  # nothing was stored: the journal refuses what it could not read back
+        raise _surrogate(e) from None
+    except TooDeep:
+        raise BadRequest(f"body is JSON nested deeper than {MAX_NESTING} levels") from None
     try:
         changes = process_event(store, parsed, event_id=event_id)
     except Exception as e:  # noqa: BLE001  (journaled already: marked failed for 'stancedesk replay')

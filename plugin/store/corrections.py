@@ -13,6 +13,7 @@ from typing import Collection, Iterable
 
 from plugin.labelstudio.events import AnnotationRecord, TaskRecord
 from plugin.records import AnnotatedArticle
+from plugin.store.packing import pack, unpack
 
 
 def now() -> str:
@@ -91,8 +92,8 @@ def apply_annotation(conn, ann: AnnotationRecord, records: AnnotatedArticle | No
     deleted = conn.execute("SELECT 1 FROM annotation_versions WHERE annotation_id = ? AND kind = 'deleted' LIMIT 1",
                            (ann.id,)).fetchone() is not None
     kind = "created" if current is None else "updated"
-    result = json.dumps(ann.result, ensure_ascii=False)
-    prediction = json.dumps(ann.prediction_result, ensure_ascii=False) if ann.prediction_result is not None else None
+    result = pack(ann.result)
+    prediction = pack(ann.prediction_result) if ann.prediction_result is not None else None
     # every version is kept, in or out of order, once; only the newest becomes current
     seen = conn.execute("SELECT 1 FROM annotation_versions WHERE annotation_id = ? AND version_at = ? AND kind != 'deleted'",
                         (ann.id, ann.updated_at)).fetchone() is not None
@@ -206,8 +207,8 @@ def current_annotations(conn, *, project_id: int | Collection[int] | None = None
         sql += " WHERE " + " AND ".join(where)
     rows = conn.execute(sql + " ORDER BY id", args).fetchall()
     return [
-        CurrentAnnotation(r[0], r[1], r[2], r[3], json.loads(r[4]), bool(r[5]), r[6], r[7],
-                          json.loads(r[8]) if r[8] else None, r[9] is not None, json.loads(r[10]))
+        CurrentAnnotation(r[0], r[1], r[2], r[3], unpack(r[4]), bool(r[5]), r[6], r[7],
+                          unpack(r[8]) if r[8] else None, r[9] is not None, json.loads(r[10]))
         for r in rows
     ]
 

@@ -6,6 +6,7 @@ processed, so nothing Label Studio sends is lost.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from plugin.errors import StoreError
+from plugin.store.packing import pack, unpack
 
 DB_FILE = "stancedesk.sqlite3"
 SCHEMA_VERSION = 3
@@ -123,16 +125,37 @@ def _statements(script: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
-def _secret_key(key: object) -> bool:
-    return isinstance(key, str) and (key in _SECRET_KEYS or any(w in key.lower() for w in _SECRET_WORDS))
+@functools.lru_cache(maxsize=4096)
+def _secret_key(key: str) -> bool:
+    return key in _SECRET_KEYS or any(w in key.lower() for w in _SECRET_WORDS)
 
 
-def scrub(value: Any) -> Any:
-    """A copy of a JSON value with every secret-named key removed (the project ``token`` above all)."""
+MAX_NESTING = 64  # Label Studio's payloads nest fewer than 20 levels
+
+
+class TooDeep(ValueError):
+    """A JSON value nests deeper than MAX_NESTING levels (refused, never journaled)."""
+
+
+def scrub(value: Any, depth: int = 1) -> Any:
+    """A copy of a JSON value with every secret-named key removed (the project ``token`` above all); parts that
+    hold none are shared, not copied. Raises ``TooDeep`` past ``MAX_NESTING`` levels (the walk is recursive)."""
+    if depth > MAX_NESTING:
+        raise TooDeep(f"JSON nested deeper than {MAX_NESTING} levels")
     if isinstance(value, dict):
-        return {k: scrub(v) for k, v in value.items() if not _secret_key(k)}
+        out = {}
+        changed = False
+        for k, v in value.items():
+            if isinstance(k, str) and _secret_key(k):
+                changed = True
+                continue
+            clean = scrub(v, depth + 1) if isinstance(v, (dict, list)) else v
+            changed = changed or clean is not v
+            out[k] = clean
+        return out if changed else value
     if isinstance(value, list):
-        return [scrub(v) for v in value]
+        cleaned = [scrub(v, depth + 1) if isinstance(v, (dict, list)) else v for v in value]
+        return cleaned if any(a is not b for a, b in zip(cleaned, value)) else value
     return value
 
 
@@ -214,7 +237,7 @@ class Store:
         with self._lock:
             cur = self._conn.execute(
                 "INSERT INTO events (received_at, source, action, project_id, payload, status) VALUES (?, ?, ?, ?, ?, ?)",
-                (now, source, action, project_id if isinstance(project_id, int) else None, json.dumps(clean, ensure_ascii=False),
+                (now, source, action, project_id if isinstance(project_id, int) else None, pack(clean),
                  status),
             )
             return int(cur.lastrowid)
@@ -237,7 +260,7 @@ class Store:
         with self._lock:
             rows = self._conn.execute(sql + " ORDER BY id", tuple(args)).fetchall()
         for row in rows:
-            yield Event(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6], row[7])
+            yield Event(row[0], row[1], row[2], row[3], row[4], unpack(row[5]), row[6], row[7])
 
 
     # -- projects and their stories ----------------------------------------------
