@@ -189,28 +189,85 @@ def push_cli(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def serve_cli(args: argparse.Namespace, settings: Settings) -> int:
+    import socket
+
     from waitress.server import create_server
 
     from plugin.server import create_app
     from plugin.server.app import MAX_BODY_BYTES
     from plugin.stories import registered_stories
 
+    if args.workers < 1 or args.threads < 1:
+        raise StancedeskError(f"--workers and --threads must be 1 or more, got {args.workers} and {args.threads}")
     default = _story(args, settings, required=False)
-    app = create_app({"settings": settings, "story": default.path if default else None})
     try:
-        # the body limit applies before the app runs: a client without the secret cannot make the server read 300 MB
-        server = create_server(app, host=args.host, port=args.port, threads=args.threads, ident="stancedesk",
-                               max_request_body_size=MAX_BODY_BYTES)
-    except (OSError, ValueError) as e:
+        # bound once, before any worker starts: every worker accepts on the same socket
+        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((args.host, args.port))
+        sock.listen(1024)
+    except (OSError, OverflowError) as e:
         why = getattr(e, "strerror", None) or str(e)
         raise StancedeskError(f"cannot listen on {args.host}:{args.port}: {why}; choose another --host or --port") from None
     names = ", ".join(s.name for s in registered_stories(settings.home)) or "none registered"
-    print(f"stancedesk server on http://{args.host}:{args.port} (data in {settings.home}); stories: {names}"
+    print(f"stancedesk server on http://{args.host}:{args.port} (data in {settings.home}; {args.workers} worker "
+          f"process(es) of {args.threads} threads); stories: {names}"
           + (f"; projects bound to no story get {default.name!r}" if default else "") + "; Ctrl-C stops it", flush=True)
+
+    def run_worker() -> None:
+        # the app (its store connection, its model) is made in the worker: nothing is shared across processes
+        app = create_app({"settings": settings, "story": default.path if default else None})
+        # the body limit applies before the app runs: a client without the secret cannot make it read 300 MB
+        server = create_server(app, sockets=[sock], threads=args.threads, ident="stancedesk",
+                               max_request_body_size=MAX_BODY_BYTES)
+        try:
+            server.run()
+        finally:
+            server.close()
+
+    if args.workers == 1:
+        run_worker()
+        return 0
+    return _run_workers(run_worker, args.workers)
+
+
+def _run_workers(run_worker, workers: int) -> int:
+    """Fork ``workers`` processes running ``run_worker``; stop them all (only these, by pid) on SIGINT/SIGTERM or
+    when one dies."""
+    import signal
+
+    pids = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # a worker: the parent's signal handling is not ours
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            try:
+                run_worker()
+            finally:
+                os._exit(0)
+        pids.append(pid)
+
+    def stop(*_):
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
     try:
-        server.run()
+        os.wait()  # the first worker to end (killed, crashed) ends the server
+    except KeyboardInterrupt:
+        pass
     finally:
-        server.close()
+        stop()
+        for pid in pids:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
     return 0
 
 
@@ -463,7 +520,12 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("serve", help="run the stancedesk server: Label Studio ML backend + correction webhook")
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=int, default=9090)
-    v.add_argument("--threads", type=int, default=8)
+    v.add_argument("--threads", type=int, default=1,
+                   help="request threads per worker process (default 1, the fastest for webhook deliveries; 2 keeps a "
+                        "thread free for deliveries while another answers a slow /predict)")
+    v.add_argument("--workers", type=int, default=min(4, max(2, os.cpu_count() or 1)),
+                   help="worker processes sharing the port (default: the cores, 2 to 4): Python runs one request "
+                        "at a time per process, so more processes take more webhook deliveries per second")
     _add_story(v, "the story of Label Studio projects bound to none (default: the only registered story); "
                "bound projects always get their own")
     v.set_defaults(func=serve_cli)

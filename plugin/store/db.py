@@ -231,13 +231,14 @@ class Store:
     def record_event(self, *, action: str, payload: dict, source: str = "webhook", status: str = "received") -> int:
         """Append one delivery to the journal and return its id. Secrets are removed first."""
         clean = scrub(payload)
+        packed = pack(clean)  # outside the lock: other requests' writes need not wait for the compression
         project = clean.get("project")
         project_id = project.get("id") if isinstance(project, dict) else project if isinstance(project, int) else None
         now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
         with self._lock:
             cur = self._conn.execute(
                 "INSERT INTO events (received_at, source, action, project_id, payload, status) VALUES (?, ?, ?, ?, ?, ?)",
-                (now, source, action, project_id if isinstance(project_id, int) else None, pack(clean),
+                (now, source, action, project_id if isinstance(project_id, int) else None, packed,
                  status),
             )
             return int(cur.lastrowid)
