@@ -310,12 +310,24 @@ def test_a_collector_killed_mid_burst_loses_nothing_after_restart_and_sync(label
                     made.append(ls_client.annotations.create(id=t.id, result=results[t.data["doc_id"]][: 3 + round_],
                                                              was_cancelled=False, ground_truth=False).id)
 
+        # and, at the same time, annotators keep re-saving one annotation: its versions race each other
+        first = results[tasks[0].data["doc_id"]]
+        contested = ls_client.annotations.create(id=tasks[0].id, result=first[:2], was_cancelled=False,
+                                                 ground_truth=False).id
+
+        def update_one():
+            for k in range(3, 15):
+                ls_client.annotations.update(id=contested, result=first[:k])
+
         burst = threading.Thread(target=annotate_burst)
+        updates = threading.Thread(target=update_one)
         burst.start()
+        updates.start()
         time.sleep(0.5)
         os.killpg(server.pid, signal.SIGKILL)  # mid-burst: deliveries made while it is down are lost for good
         server.wait(10)
         burst.join()
+        updates.join()
         server = start()
         store = open_store(home)
         replay(store)
@@ -331,7 +343,7 @@ def test_a_collector_killed_mid_burst_loses_nothing_after_restart_and_sync(label
         with store.reading() as conn:
             in_store = {a.id: a.result for a in corrections.current_annotations(conn, project_id=summary.project_id)}
         assert len(made) == 6 * len(tasks)
-        assert in_store == in_ls
+        assert in_store == in_ls and in_store[contested] == first[:14]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)
