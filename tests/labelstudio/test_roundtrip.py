@@ -53,6 +53,13 @@ def test_project_is_created_with_the_labeling_config(label_studio, ls_client, se
         assert name in project.label_config
 
 
+def test_label_studio_data_is_readable_by_its_owner_only(label_studio):
+    import stat
+
+    # its database holds the legacy token, the webhook secret and the ML backend's password
+    assert stat.S_IMODE(label_studio.data_dir.stat().st_mode) == 0o700
+
+
 def test_annotators_get_the_least_certain_pre_annotation_first(label_studio, ls_client, seed_tasks):
     tasks = copy.deepcopy(seed_tasks)
     for n, task in enumerate(tasks):  # distinct scores, the least certain in the middle of the import order

@@ -60,6 +60,10 @@ def test_workers_share_the_port_and_the_store_and_stop_together(tmp_path):
             assert conn.execute("SELECT COUNT(*) FROM tasks").fetchone()[0] == 60
         children = _children(proc.pid)
         assert len(children) == 2
+        # a body over the limit from a client without the secret: refused before it is read (413), not after 300 MB
+        big = httpx.post(f"{url}/webhook", content=b"x" * (21 * 1024 * 1024), headers={"Content-Type": "text/plain"},
+                         timeout=30)
+        assert big.status_code == 413
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
