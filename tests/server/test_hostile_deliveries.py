@@ -138,3 +138,14 @@ def test_an_oversized_body_is_413_whatever_its_content_type(bound, client):
 
 def test_there_is_no_static_route(client):
     assert client.get("/static/anything.txt").status_code == 404
+
+
+def test_predict_answers_for_a_text_longer_than_a_piece(bound, client, monkeypatch):
+    from plugin import preannotate as pre
+
+    monkeypatch.setattr(pre, "PIECE_CHARS", 400)
+    text = "Kremlin spokesman Dmitry Peskov said the talks should not drag on.\n\n" * 12
+    r = client.post("/predict", json={"tasks": [{"id": 1, "data": {"text": text}}], "project": "1.1"}, headers=AUTH)
+    assert r.status_code == 200
+    regions = [x for x in r.get_json()["results"][0]["result"] if x.get("type") == "labels"]
+    assert len(regions) == 36 and all(text[x["value"]["start"]:x["value"]["end"]] == x["value"]["text"] for x in regions)
