@@ -256,11 +256,13 @@ def _run_workers(run_worker, workers: int) -> int:
             except ProcessLookupError:
                 pass
 
-    signal.signal(signal.SIGTERM, stop)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: (stopping.append(True), stop()))
+    status = 0
     try:
-        os.wait()  # the first worker to end (killed, crashed) ends the server
+        _, status = os.wait()  # the first worker to end (stopped, killed, crashed) ends the server
     except KeyboardInterrupt:
-        pass
+        stopping.append(True)
     finally:
         stop()
         for pid in pids:
@@ -268,6 +270,9 @@ def _run_workers(run_worker, workers: int) -> int:
                 os.waitpid(pid, 0)
             except ChildProcessError:
                 pass
+    if status and not stopping:
+        raise StancedeskError(f"a server worker stopped unexpectedly (wait status {status}); the others were stopped, "
+                              "see the messages above")
     return 0
 
 
