@@ -150,6 +150,7 @@ def evaluate_cli(args: argparse.Namespace, settings: Settings) -> int:
 def push_cli(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
+    from plugin.collector import record_pushed_tasks
     from plugin.errors import TaskError
     from plugin.labelstudio.client import push
 
@@ -170,6 +171,7 @@ def push_cli(args: argparse.Namespace, settings: Settings) -> int:
         story=story,
         project=args.project,
         on_project=lambda pid, title: store.bind_project(pid, story.name, title),
+        on_tasks=lambda pid, pushed: record_pushed_tasks(store, pid, pushed),
         url=args.url or settings.label_studio_url,
         token=args.token or settings.label_studio_token,
         webhook_url=args.webhook_url,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Collection
 
-from plugin.labelstudio.events import ParsedEvent, PayloadError, parse_event
+from plugin.labelstudio.events import ParsedEvent, PayloadError, TaskRecord, parse_event
 from plugin.labelstudio.tasks import annotated_from_result
 from plugin.records import Article
 from plugin.stats import Reviewed
@@ -35,6 +35,12 @@ def unreviewed_articles(store: Store, reviewed: set[int], *, project_id: int | C
     with store.reading() as conn:
         tasks = corrections.live_tasks(conn, project_id=project_id)
     return [a for tid, d in tasks if tid not in reviewed and (a := task_article(tid, d)) is not None]
+
+
+def record_pushed_tasks(store: Store, project_id: int, tasks: list[tuple[int, dict]]) -> dict[str, int]:
+    """Put tasks just pushed to Label Studio into the store (their ids and data), as a TASKS_CREATED would."""
+    parsed = ParsedEvent("PUSH", project_id, tasks=tuple(TaskRecord(tid, project_id, data) for tid, data in tasks))
+    return process_event(store, parsed, event_id=None)
 
 
 def process_event(store: Store, parsed: ParsedEvent, *, event_id: int | None) -> dict[str, int]:

@@ -15,6 +15,7 @@ from typing import Callable
 
 from waitress.server import create_server
 
+from plugin.collector import record_pushed_tasks
 from plugin.fileio import atomic_path
 from plugin.labelstudio.client import PushSummary, push
 from plugin.learnt import learnt_at
@@ -87,7 +88,8 @@ def start_stack(settings: Settings, *, story: Story, inputs: list[Path], project
         tasks = json.loads(tasks_path.read_text(encoding="utf-8"))
         pushed = push(tasks, story=story, project=project, url=ls.url, token=ls.credentials.token,
                       webhook_url=f"{server_url}/webhook", webhook_secret=secret, ml_backend_url=server_url,
-                      on_project=lambda pid, title: store.bind_project(pid, story.name, title))
+                      on_project=lambda pid, title: store.bind_project(pid, story.name, title),
+                      on_tasks=lambda pid, pushed_tasks: record_pushed_tasks(store, pid, pushed_tasks))
         timings["push_s"] = time.perf_counter() - t0
     except BaseException:
         if server is not None:

@@ -188,13 +188,15 @@ def validate_tasks(tasks: Sequence[Mapping], config: str) -> None:
 def push(tasks: Sequence[Mapping], *, story: Story, url: str, token: str, project: str | None = None,
          webhook_url: str | None = None, webhook_secret: str | None = None, ml_backend_url: str | None = None,
          config_path: Path | None = None, batch_size: int = 100, progress: Callable[[int, int], None] | None = None,
-         on_project: Callable[[int, str], None] | None = None) -> PushSummary:
+         on_project: Callable[[int, str], None] | None = None,
+         on_tasks: Callable[[int, list[tuple[int, dict]]], None] | None = None) -> PushSummary:
     """Push a story's tasks with predictions into its project, creating it if needed; idempotent.
 
     The project is titled from the story (``project`` overrides the title) and its instructions hold the
     target and the story's guideline notes; every task carries the story's target. ``on_project(id, title)``
     is called once the project is known and before an ML backend is connected (which asks the server for the
-    project's story). A task whose ``doc_id`` is already in the project is not imported again; if its
+    project's story); ``on_tasks(project_id, [(task id, data), ...])`` once every pushed task has its Label Studio
+    id (so the store knows them at once, whether or not Label Studio's TASKS_CREATED webhook arrives). A task whose ``doc_id`` is already in the project is not imported again; if its
     prediction has a model version the task lacks, the prediction is added.
     """
     title = project or story.title
@@ -228,6 +230,10 @@ def push(tasks: Sequence[Mapping], *, story: Story, url: str, token: str, projec
         done += len(batch)
         if progress is not None:
             progress(done, len(new))
+    if on_tasks is not None:
+        ids = {doc_id: task_id for doc_id, (task_id, _) in existing_tasks(ls, url, project_id).items()}
+        on_tasks(project_id, [(ids[str(t["data"]["doc_id"])], dict(t["data"])) for t in tasks
+                              if str(t["data"]["doc_id"]) in ids])
     versions = Counter(p.get("model_version") for t in tasks for p in t.get("predictions", []) if p.get("model_version"))
     if versions:
         uncertainty_first(ls, url, project_id, versions.most_common(1)[0][0])

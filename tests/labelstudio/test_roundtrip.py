@@ -53,6 +53,22 @@ def test_project_is_created_with_the_labeling_config(label_studio, ls_client, se
         assert name in project.label_config
 
 
+def test_the_store_knows_every_pushed_task_at_once(label_studio, ls_client, seed_tasks, tmp_path):
+    # no webhook registered: the store learns the tasks from the push itself
+    from plugin.collector import record_pushed_tasks, unreviewed_articles
+    from plugin.store import corrections, open_store
+
+    store = open_store(tmp_path)
+    summary = _push(label_studio, seed_tasks, "rt-store-knows",
+                    on_tasks=lambda pid, pushed: record_pushed_tasks(store, pid, pushed))
+    in_ls = {doc: int(t.id) for doc, t in _tasks_by_doc(ls_client, summary.project_id).items()}
+    with store.reading() as conn:
+        in_store = {d["doc_id"]: tid for tid, d in corrections.live_tasks(conn, project_id=summary.project_id)}
+    assert in_store == in_ls and len(in_store) == len(seed_tasks)
+    # what 'export briefing --include-unreviewed' covers right after the push
+    assert len(unreviewed_articles(store, set(), project_id=summary.project_id)) == len(seed_tasks)
+
+
 def test_label_studio_data_is_readable_by_its_owner_only(label_studio):
     import stat
 
