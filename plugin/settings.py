@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,14 +39,32 @@ class Settings:
         if home.is_dir() and not os.access(home, os.R_OK | os.W_OK | os.X_OK):
             raise ConfigError(f"{ENV_HOME}={home} is not readable and writable by this user; fix its permissions "
                               "or point it elsewhere")
+        local_url, local_token = local_stack(home)
         return cls(
             home=home,
-            label_studio_url=env.get(ENV_LABEL_STUDIO_URL) or None,
-            label_studio_token=env.get(ENV_LABEL_STUDIO_TOKEN) or None,
+            label_studio_url=env.get(ENV_LABEL_STUDIO_URL) or local_url,
+            label_studio_token=env.get(ENV_LABEL_STUDIO_TOKEN) or local_token,
             webhook_secret=env.get(ENV_WEBHOOK_SECRET) or None,
             model=env.get(ENV_MODEL) or _model_in_use(home),
             model_pinned=bool(env.get(ENV_MODEL)),
         )
+
+
+LOCAL_STACK_DIR = "label-studio"  # under STANCEDESK_HOME: the Label Studio that 'stancedesk up' runs
+LOCAL_STACK_FILE = "local-stack.json"  # its URL, written by 'up'
+LOCAL_CREDENTIALS_FILE = "stancedesk-credentials.json"  # its admin login and token
+
+
+def local_stack(home: Path) -> tuple[str | None, str | None]:
+    """The URL and token of the local Label Studio that 'stancedesk up' last ran under ``home`` (None, None when
+    there is none): what sync and push use when no --url/--token or environment variable is given."""
+    base = Path(home) / LOCAL_STACK_DIR
+    try:
+        url = json.loads((base / LOCAL_STACK_FILE).read_text(encoding="utf-8")).get("url")
+        token = json.loads((base / LOCAL_CREDENTIALS_FILE).read_text(encoding="utf-8")).get("token")
+    except (OSError, ValueError, AttributeError):
+        return None, None
+    return (url if isinstance(url, str) else None), (token if isinstance(token, str) else None)
 
 
 def _model_in_use(home: Path) -> str:

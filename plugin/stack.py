@@ -16,7 +16,7 @@ from typing import Callable
 from waitress.server import create_server
 
 from plugin.collector import record_pushed_tasks
-from plugin.fileio import atomic_path
+from plugin.fileio import atomic_path, write_bytes_atomic
 from plugin.labelstudio.client import PushSummary, push
 from plugin.learnt import learnt_at
 from plugin.labelstudio.local import LocalLabelStudio, port_is_free, start_label_studio
@@ -25,7 +25,7 @@ from plugin.pipeline import build_pipeline
 from plugin.preannotate import preannotate
 from plugin.server import create_app
 from plugin.server.app import MAX_BODY_BYTES
-from plugin.settings import Settings
+from plugin.settings import LOCAL_STACK_DIR, LOCAL_STACK_FILE, Settings
 from plugin.stories import Story
 
 def serve_in_thread(app, host: str, port: int):
@@ -66,8 +66,10 @@ def start_stack(settings: Settings, *, story: Story, inputs: list[Path], project
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     say(f"starting Label Studio on 127.0.0.1:{label_studio_port} (data in {home / 'label-studio'}) ...")
-    ls = start_label_studio(home / "label-studio", port=label_studio_port)
+    ls = start_label_studio(home / LOCAL_STACK_DIR, port=label_studio_port)
     timings["label_studio_start_s"] = time.perf_counter() - t0
+    # sync and push find this Label Studio by themselves (its token is in the credentials file beside it)
+    write_bytes_atomic(home / LOCAL_STACK_DIR / LOCAL_STACK_FILE, json.dumps({"url": ls.url}).encode("utf-8"))
     server = None
     try:
         secret = settings.webhook_secret or _local_secret(home)

@@ -66,3 +66,22 @@ def test_reads_the_process_environment_when_given_none(monkeypatch):
 def test_settings_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         Settings().model = "other"  # type: ignore[misc]
+
+
+def test_the_local_stack_s_label_studio_is_found_without_url_or_token(tmp_path):
+    import json
+
+    from plugin.settings import LOCAL_CREDENTIALS_FILE, LOCAL_STACK_DIR, LOCAL_STACK_FILE, Settings
+
+    base = tmp_path / LOCAL_STACK_DIR
+    base.mkdir()
+    (base / LOCAL_STACK_FILE).write_text(json.dumps({"url": "http://127.0.0.1:8123"}))
+    (base / LOCAL_CREDENTIALS_FILE).write_text(json.dumps({"username": "u", "password": "p", "token": "tok"}))
+    settings = Settings.from_env({"STANCEDESK_HOME": str(tmp_path)})
+    assert (settings.label_studio_url, settings.label_studio_token) == ("http://127.0.0.1:8123", "tok")
+    # the environment still wins
+    env = {"STANCEDESK_HOME": str(tmp_path), "STANCEDESK_LABEL_STUDIO_URL": "http://127.0.0.1:9", "STANCEDESK_LABEL_STUDIO_TOKEN": "t2"}
+    assert (Settings.from_env(env).label_studio_url, Settings.from_env(env).label_studio_token) == ("http://127.0.0.1:9", "t2")
+    # nothing there: nothing made up
+    empty = Settings.from_env({"STANCEDESK_HOME": str(tmp_path / "other")})
+    assert (empty.label_studio_url, empty.label_studio_token) == (None, None)

@@ -24,8 +24,11 @@ from pathlib import Path
 import httpx
 
 from plugin.errors import LabelStudioError
+from plugin.settings import LOCAL_CREDENTIALS_FILE
 
-CREDENTIALS_FILE = "stancedesk-credentials.json"
+CREDENTIALS_FILE = LOCAL_CREDENTIALS_FILE
+
+
 def _all_but_loopback() -> str:
     """Every IPv4 and IPv6 network but loopback (127.0.0.0/8, ::1): what Label Studio may not call. Webhooks and the
     ML backend of a local stack live on 127.0.0.1; nothing else is reachable from Label Studio's server side."""
