@@ -6,9 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.stancedesk-installed
 # The trained stance model's encoder (torch CPU, +1.3 GB); `make run EXTRAS=` installs without it (cue rules).
 EXTRAS ?= embeddings
-# make run STORY=NAME_OR_FILE LABEL_STUDIO_PORT=... PORT=...: the story and the two ports of the local stack
+# make run STORY=NAME_OR_FILE LS_PORT=... PORT=...: the story and the two ports of the local stack (LABEL_STUDIO_PORT= too)
 STORY ?= russia-nato
-LABEL_STUDIO_PORT ?= 8080
+LS_PORT ?= 8080
+LABEL_STUDIO_PORT ?= $(LS_PORT)
 PORT ?= 9090
 comma := ,
 ALL_EXTRAS := test,server$(if $(EXTRAS),$(comma)$(EXTRAS))

@@ -577,7 +577,9 @@ def build_parser() -> argparse.ArgumentParser:
     xb.add_argument("--project", type=int, help="one of the story's Label Studio project ids (default: all of them)")
     xb.add_argument("--since", help="first article date to include (YYYY-MM-DD, from the article metadata)")
     xb.add_argument("--until", help="last article date to include (YYYY-MM-DD)")
-    xb.add_argument("--include-unreviewed", action="store_true", help="add machine pre-annotations of unreviewed tasks, marked")
+    xb.add_argument("--include-unreviewed", action="store_true",
+                    help="add machine pre-annotations of the tasks nobody reviewed yet, each marked [machine] "
+                         "in the briefing")
     xb.add_argument("--title", help="the briefing's title (default: the story's title)")
     xb.set_defaults(func=export_briefing_cli)
 

@@ -239,6 +239,8 @@ def push(tasks: Sequence[Mapping], *, story: Story, url: str, token: str, projec
         uncertainty_first(ls, url, project_id, versions.most_common(1)[0][0])
     backend = connect_ml_backend(ls, url, project_id, ml_backend_url, webhook_secret) if ml_backend_url else None
     webhook = register_webhook(ls, url, project_id, webhook_url, webhook_secret) if webhook_url else None
+    if created and webhook == "updated":
+        webhook = "created"  # Label Studio made a bare one a moment ago when the backend was connected
     return PushSummary(project_id, title, created, len(new), added, unchanged, webhook, backend)
 
 
