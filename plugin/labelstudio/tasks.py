@@ -48,7 +48,8 @@ def claim_region(claim: Claim, region_id: str) -> dict:
         "to_name": TO_NAME,
         "type": "labels",
         "value": {"start": claim.start, "end": claim.end, "text": claim.text, "labels": [CLAIM_LABEL]},
-        "meta": {"text": notes},
+        # Label Studio shows the notes run together in the region's Info panel: each but the last ends a line
+        "meta": {"text": [n + "\n" for n in notes[:-1]] + notes[-1:]},
         "score": claim.confidence,
     }
 
@@ -253,7 +254,7 @@ def _meta_value(region: Mapping, prefix: str) -> str | None:
     notes = meta.get("text") if isinstance(meta, Mapping) else None
     for note in notes if isinstance(notes, list) else []:
         if isinstance(note, str) and note.startswith(prefix):
-            return note[len(prefix):]
+            return note[len(prefix):].rstrip("\n")
     return None
 
 

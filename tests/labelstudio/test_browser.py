@@ -29,7 +29,8 @@ TEXT = (
     "The Brackenford city council met on Tuesday to discuss the river crossing. "
     '"The Riverside bridge toll will pay for the repairs within five years," councillor Amara Quill said, '
     "while residents asked for a public hearing."
-)
+) + "".join(f"\n\nItem {n} of the agenda: the council heard residents on parking, lighting and road repairs."
+            for n in range(1, 61))  # a long article: the stance choices must not wait below its end
 CLAIM = "The Riverside bridge toll will pay for the repairs within five years"
 TARGET = "The Riverside bridge toll"
 DOC_ID = "browser-target-1"
@@ -47,7 +48,7 @@ def _task() -> dict:
             "score": 0.9,
             "result": [
                 {"id": "c1", "from_name": "claim", "to_name": "text", "type": "labels",
-                 "value": {**value, "labels": ["CLAIM"]}, "meta": {"text": ["kind: direct", "speaker: Amara Quill"]}},
+                 "value": {**value, "labels": ["CLAIM"]}, "meta": {"text": ["kind: direct\n", "speaker: Amara Quill"]}},
                 {"id": "c1", "from_name": "stance", "to_name": "text", "type": "choices",
                  "value": {**value, "choices": ["support"]}},
             ],
@@ -81,7 +82,7 @@ def browser_page():
             browser.close()
 
 
-def test_annotator_sees_the_stance_target_beside_the_stance_choices(label_studio, ls_client, browser_page, tmp_path):
+def test_annotator_sees_the_stance_target_beside_the_stance_choices_without_scrolling(label_studio, ls_client, browser_page, tmp_path):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect
 

@@ -117,7 +117,7 @@ def test_claim_region_and_its_stance_choice_share_the_claim_id(item):
         "to_name": "text",
         "type": "labels",
         "value": {"start": first.start, "end": first.end, "text": "NATO must stop its expansion", "labels": ["CLAIM"]},
-        "meta": {"text": ["kind: indirect", "speaker: Sergei Lavrov"]},
+        "meta": {"text": ["kind: indirect\n", "speaker: Sergei Lavrov"]},  # one note per line in the Info panel
         "score": 0.8,
     }
     assert stance_regions[0] == {
@@ -136,7 +136,7 @@ def test_unattributed_claim_says_so_and_gets_no_relation(item):
 
     last = regions(task, from_name="claim")[-1]
 
-    assert last["meta"]["text"] == ["kind: indirect", "speaker: (unattributed)"]
+    assert last["meta"]["text"] == ["kind: indirect\n", "speaker: (unattributed)"]
     assert last["id"] not in {r["to_id"] for r in regions(task, kind="relation")}
 
 
