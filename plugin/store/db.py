@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -170,7 +171,7 @@ class Store:
             if not path.exists():  # the journal keeps payloads: readable by its owner only, from the first byte
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
             self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._wal()
             for sidecar in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
                 if sidecar.exists() and sidecar.stat().st_mode & 0o077 and sidecar.stat().st_uid == os.getuid():
                     os.chmod(sidecar, 0o600)
@@ -182,6 +183,19 @@ class Store:
             self._migrate()
         except (sqlite3.Error, OSError) as e:
             raise StoreError(f"cannot open the store at {path}: {e}; check STANCEDESK_HOME and its permissions") from e
+
+    def _wal(self, timeout: float = 10.0) -> None:
+        """Switch to WAL. A second process opening a new store at the same moment can get "database is locked"
+        here without SQLite's busy handler being asked: wait for it, as the busy timeout would."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _migrate(self) -> None:
         """Bring the schema to SCHEMA_VERSION, one migration per transaction (safe against a
