@@ -637,9 +637,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stancedesk: error: {e}", file=sys.stderr)
         return 2
     except BrokenPipeError:
-        # the reader went away ("stancedesk stats | head -1"): stop quietly, as Unix tools do
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        # the reader went away ("stancedesk stats | head -1"): stop quietly, as Unix tools do; what Python would
+        # still flush at exit goes to /dev/null instead of raising again
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
         return 141
     except KeyboardInterrupt:
         print("stancedesk: interrupted", file=sys.stderr)

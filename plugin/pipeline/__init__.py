@@ -109,8 +109,7 @@ def with_surnames(names: ActorNames) -> ActorNames:
 def infer_labels(nlp: Language, names: list[str]) -> dict[str, str]:
     """PERSON/ORG/GPE of bare names, as the pipeline's NER reads each in a neutral sentence; names it reads as
     none of these are left out."""
-    ner = [p for p in nlp.pipe_names if p in ("ner", ner_merge.FINE_TUNED_NER, "stancedesk_ner_stash", "stancedesk_ner_merge")
-           or p in ("tok2vec",)]
+    ner = [p for p in nlp.pipe_names if p in _NER_PIPES]
     out: dict[str, str] = {}
     if not names:
         return out
@@ -127,6 +126,7 @@ def infer_labels(nlp: Language, names: list[str]) -> dict[str, str]:
     return out
 
 
+_NER_PIPES = ("tok2vec", "ner", ner_merge.FINE_TUNED_NER, "stancedesk_ner_stash", "stancedesk_ner_merge")
 _NAME_TEMPLATES = ("{name} said on Monday that talks would go on.", "According to {name}, the plan will work.",
                    "Reporters asked {name} about the vote.")
 

@@ -7,7 +7,6 @@ processed, so nothing Label Studio sends is lost.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sqlite3
 import threading
