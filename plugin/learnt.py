@@ -57,11 +57,12 @@ def learnt_names(store: Store, story: Story) -> LearntNames:
                        counts={t: sum(c.values()) for t, c in votes.items()}, annotations=len(reviewed))
 
 
-def learnt_at(home: Path, story: Story) -> ActorNames | None:
-    """The names a story's annotators taught it, from the store under ``home``; None when there is no store."""
-    if not (Path(home) / DB_FILE).is_file():
+def learnt_at(home: Path, story: Story, database_url: str | None = None) -> ActorNames | None:
+    """The names a story's annotators taught it, from the store (at ``database_url``, else under ``home``);
+    None when there is no SQLite store under ``home``."""
+    if database_url is None and not (Path(home) / DB_FILE).is_file():
         return None
-    store = open_store(home)
+    store = open_store(home, database_url)
     try:
         return learnt_names(store, story).names
     finally:

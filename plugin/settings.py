@@ -15,6 +15,7 @@ ENV_LABEL_STUDIO_URL = "STANCEDESK_LABEL_STUDIO_URL"
 ENV_LABEL_STUDIO_TOKEN = "STANCEDESK_LABEL_STUDIO_TOKEN"
 ENV_WEBHOOK_SECRET = "STANCEDESK_WEBHOOK_SECRET"
 ENV_MODEL = "STANCEDESK_MODEL"
+ENV_DATABASE_URL = "STANCEDESK_DATABASE_URL"  # postgresql://... selects PostgreSQL; unset: SQLite under the home
 SECRET_HEADER = "X-Stancedesk-Secret"  # the header Label Studio sends the webhook secret in
 
 DEFAULT_HOME = Path(".stancedesk")
@@ -29,6 +30,7 @@ class Settings:
     webhook_secret: str | None = None
     model: str = DEFAULT_MODEL
     model_pinned: bool = False  # STANCEDESK_MODEL was set: never switch to a promoted model
+    database_url: str | None = None  # the store's database (None: SQLite under ``home``)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -39,6 +41,14 @@ class Settings:
         if home.is_dir() and not os.access(home, os.R_OK | os.W_OK | os.X_OK):
             raise ConfigError(f"{ENV_HOME}={home} is not readable and writable by this user; fix its permissions "
                               "or point it elsewhere")
+        database_url = env.get(ENV_DATABASE_URL) or None
+        if database_url is not None:
+            from plugin.store.backends import backend_of
+
+            try:
+                backend_of(database_url)
+            except ValueError as e:
+                raise ConfigError(f"{ENV_DATABASE_URL}: {e}") from None
         local_url, local_token = local_stack(home)
         return cls(
             home=home,
@@ -47,6 +57,7 @@ class Settings:
             webhook_secret=env.get(ENV_WEBHOOK_SECRET) or None,
             model=env.get(ENV_MODEL) or _model_in_use(home),
             model_pinned=bool(env.get(ENV_MODEL)),
+            database_url=database_url,
         )
 
 

@@ -237,3 +237,22 @@ def app(nlp, tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the session (Debian's binaries, a temp data dir, a free loopback port; as
+    the ``postgres`` user when run as root), stopped by its PID at the end."""
+    from plugin.store.local_postgres import start_local_postgres
+
+    server = start_local_postgres(durable=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A new, empty store database on each backend: a SQLite file URL, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    return request.getfixturevalue("postgres").create_database()

@@ -52,6 +52,16 @@ def updated(aid=1, tid=2, updated_at="2026-01-01T11:00:00.000000Z", **kw):
             "project": PROJECT}
 
 
+@pytest.fixture
+def app(nlp, tmp_path, database_url):
+    """The conftest ``app`` on each store backend: every collector test runs on SQLite and on PostgreSQL."""
+    from plugin.server import create_app
+    from plugin.settings import Settings
+
+    settings = Settings(home=tmp_path, webhook_secret=WEBHOOK_SECRET, database_url=database_url)
+    return create_app({"settings": settings, "nlp": nlp, "TESTING": True})
+
+
 def post(client, body):
     return client.post("/webhook", json=body, headers=AUTH)
 

@@ -40,7 +40,7 @@ class ServerState:
         if self._store is None:
             with self._lock:
                 if self._store is None:
-                    self._store = open_store(self.settings.home)
+                    self._store = open_store(self.settings.home, self.settings.database_url)
         return self._store
 
     def story_for(self, project: object, tasks: list = ()) -> Story:

@@ -36,15 +36,16 @@ class CurrentAnnotation:
 
 
 def upsert_task(conn, task: TaskRecord) -> str:
-    """Insert or refresh a task; returns 'created', 'updated' or 'unchanged'."""
+    """Insert or refresh a task; returns 'created', 'updated' or 'unchanged'. Safe against another process
+    writing the same task at once: the insert is an upsert, the refresh holds the task's row lock."""
     data = json.dumps(task.data, ensure_ascii=False, sort_keys=True)
-    row = conn.execute("SELECT data, project_id, deleted_at FROM tasks WHERE id = ?", (task.id,)).fetchone()
-    if row is None:
-        conn.execute(
-            "INSERT INTO tasks (id, project_id, doc_id, text, data, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (task.id, task.project_id, _doc_id(task), task.text or "", data, now()),
-        )
+    if conn.execute(
+        "INSERT INTO tasks (id, project_id, doc_id, text, data, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (id) DO NOTHING",
+        (task.id, task.project_id, _doc_id(task), task.text or "", data, now()),
+    ).rowcount:
         return "created"
+    row = conn.execute("SELECT data, project_id, deleted_at FROM tasks WHERE id = ? FOR UPDATE", (task.id,)).fetchone()
     if row[0] == data and row[1] == (task.project_id if task.project_id is not None else row[1]) and row[2] is None:
         return "unchanged"
     conn.execute(
@@ -87,8 +88,12 @@ def apply_annotation(conn, ann: AnnotationRecord, records: AnnotatedArticle | No
     Returns 'created', 'updated', 'duplicate' (this version is already stored) or 'stale' (the store holds a
     newer version, or the annotation was deleted: deletion is final, except for a sync, ``revive``, which
     follows what Label Studio lists).
+
+    Several processes may apply versions of one annotation at once: the current row is read under its row lock
+    (``FOR UPDATE``) and a new annotation is inserted with ``ON CONFLICT DO NOTHING``; losing that race means
+    another writer has just created it, and the version is applied again, now against its locked row.
     """
-    current = conn.execute("SELECT updated_at, deleted_at FROM annotations WHERE id = ?", (ann.id,)).fetchone()
+    current = conn.execute("SELECT updated_at, deleted_at FROM annotations WHERE id = ? FOR UPDATE", (ann.id,)).fetchone()
     deleted = conn.execute("SELECT 1 FROM annotation_versions WHERE annotation_id = ? AND kind = 'deleted' LIMIT 1",
                            (ann.id,)).fetchone() is not None
     kind = "created" if current is None else "updated"
@@ -98,34 +103,40 @@ def apply_annotation(conn, ann: AnnotationRecord, records: AnnotatedArticle | No
     seen = conn.execute("SELECT 1 FROM annotation_versions WHERE annotation_id = ? AND version_at = ? AND kind != 'deleted'",
                         (ann.id, ann.updated_at)).fetchone() is not None
     stored = 0 if seen else conn.execute(
-        "INSERT OR IGNORE INTO annotation_versions (annotation_id, task_id, project_id, kind, version_at, result, was_cancelled,"
+        "INSERT INTO annotation_versions (annotation_id, task_id, project_id, kind, version_at, result, was_cancelled,"
         " ground_truth, completed_by, lead_time, prediction_model_version, prediction_result, event_id, recorded_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (ann.id, ann.task_id, ann.project_id, kind, ann.updated_at, result, ann.was_cancelled, ann.ground_truth,
          ann.completed_by, ann.lead_time, ann.prediction_model_version, prediction, event_id, now()),
     ).rowcount
     if deleted and not revive:
         return "stale"  # Label Studio never brings a deleted annotation back; only a sync (its own list) may
-    if current is not None:
+    if current is None:
+        if not stored:
+            return "duplicate"
+        if not conn.execute(
+            "INSERT INTO annotations (id, task_id, project_id, updated_at, result, was_cancelled, ground_truth,"
+            " completed_by, prediction_model_version, prediction_result, deleted_at, problems)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (id) DO NOTHING",
+            (ann.id, ann.task_id, ann.project_id, ann.updated_at, result, ann.was_cancelled, ann.ground_truth,
+             ann.completed_by, ann.prediction_model_version, prediction, json.dumps(problems, ensure_ascii=False)),
+        ).rowcount:  # another process created it since our read: apply this version against its row
+            return apply_annotation(conn, ann, records, problems, event_id=event_id, revive=revive)
+    else:
         updated_at, deleted_at = current
         if same_instant(ann.updated_at, updated_at) and deleted_at is None:
             return "duplicate"
         if later(updated_at, ann.updated_at):
             return "stale"
-    elif not stored:
-        return "duplicate"
-    conn.execute(
-        "INSERT INTO annotations (id, task_id, project_id, updated_at, result, was_cancelled, ground_truth, completed_by,"
-        " prediction_model_version, prediction_result, deleted_at, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)"
-        " ON CONFLICT(id) DO UPDATE SET task_id = excluded.task_id, project_id = COALESCE(excluded.project_id, project_id),"
-        " updated_at = excluded.updated_at, result = excluded.result, was_cancelled = excluded.was_cancelled,"
-        " ground_truth = excluded.ground_truth, completed_by = excluded.completed_by,"
-        " prediction_model_version = COALESCE(excluded.prediction_model_version, prediction_model_version),"
-        " prediction_result = COALESCE(excluded.prediction_result, prediction_result), deleted_at = NULL,"
-        " problems = excluded.problems",
-        (ann.id, ann.task_id, ann.project_id, ann.updated_at, result, ann.was_cancelled, ann.ground_truth, ann.completed_by,
-         ann.prediction_model_version, prediction, json.dumps(problems, ensure_ascii=False)),
-    )
+        conn.execute(
+            "UPDATE annotations SET task_id = ?, project_id = COALESCE(?, project_id), updated_at = ?, result = ?,"
+            " was_cancelled = ?, ground_truth = ?, completed_by = ?,"
+            " prediction_model_version = COALESCE(?, prediction_model_version),"
+            " prediction_result = COALESCE(?, prediction_result), deleted_at = NULL, problems = ? WHERE id = ?",
+            (ann.task_id, ann.project_id, ann.updated_at, result, ann.was_cancelled, ann.ground_truth,
+             ann.completed_by, ann.prediction_model_version, prediction, json.dumps(problems, ensure_ascii=False),
+             ann.id),
+        )
     _replace_records(conn, ann.id, records)
     return kind
 
@@ -136,11 +147,11 @@ def _replace_records(conn, annotation_id: int, records: AnnotatedArticle | None)
     if records is None:
         return
     conn.executemany(
-        "INSERT INTO actors (annotation_id, start, end, label, text, canonical) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO actors (annotation_id, start, \"end\", label, text, canonical) VALUES (?, ?, ?, ?, ?, ?)",
         [(annotation_id, a.start, a.end, a.label, a.text, a.canonical) for a in records.actors],
     )
     conn.executemany(
-        "INSERT INTO claims (annotation_id, start, end, text, kind, speaker, speaker_start, speaker_end, stance)"
+        "INSERT INTO claims (annotation_id, start, \"end\", text, kind, speaker, speaker_start, speaker_end, stance)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(annotation_id, c.start, c.end, c.text, c.kind, c.speaker,
           c.speaker_span[0] if c.speaker_span else None, c.speaker_span[1] if c.speaker_span else None, c.stance)
@@ -152,8 +163,9 @@ def _tombstone_annotations(conn, column: str, value: int, *, event_id: int | Non
     """Tombstone the live annotations whose ``column`` ("id" or "task_id") is ``value``; returns how many."""
     live = f"{column} = ? AND deleted_at IS NULL"
     conn.execute(
-        "INSERT OR IGNORE INTO annotation_versions (annotation_id, task_id, project_id, kind, version_at, event_id, recorded_at)"
-        f" SELECT id, task_id, project_id, 'deleted', ?, ?, ? FROM annotations WHERE {live}", (at, event_id, now(), value))
+        "INSERT INTO annotation_versions (annotation_id, task_id, project_id, kind, version_at, event_id, recorded_at)"
+        f" SELECT id, task_id, project_id, 'deleted', ?, ?, ? FROM annotations WHERE {live} ON CONFLICT DO NOTHING",
+        (at, event_id, now(), value))
     return conn.execute(f"UPDATE annotations SET deleted_at = ? WHERE {live}", (at, value)).rowcount
 
 
@@ -168,8 +180,8 @@ def delete_annotations(conn, ids: Iterable[int], *, event_id: int | None, at: st
             live += _tombstone_annotations(conn, "id", aid, event_id=event_id, at=at)
         else:
             conn.execute(
-                "INSERT OR IGNORE INTO annotation_versions (annotation_id, task_id, project_id, kind, version_at, event_id,"
-                " recorded_at) VALUES (?, 0, NULL, 'deleted', ?, ?, ?)", (aid, at, event_id, now()))
+                "INSERT INTO annotation_versions (annotation_id, task_id, project_id, kind, version_at, event_id,"
+                " recorded_at) VALUES (?, 0, NULL, 'deleted', ?, ?, ?) ON CONFLICT DO NOTHING", (aid, at, event_id, now()))
     return live
 
 
@@ -189,7 +201,7 @@ def project_filter(project_id: int | Collection[int] | None) -> tuple[str | None
     if project_id is None:
         return None, []
     ids = [project_id] if isinstance(project_id, int) else list(project_id)
-    return f"project_id IN ({', '.join('?' * len(ids))})" if ids else "0", ids
+    return f"project_id IN ({', '.join('?' * len(ids))})" if ids else "1 = 0", ids
 
 
 def current_annotations(conn, *, project_id: int | Collection[int] | None = None,
