@@ -12,7 +12,7 @@ LS_PORT ?= 8080
 LABEL_STUDIO_PORT ?= $(LS_PORT)
 PORT ?= 9090
 comma := ,
-ALL_EXTRAS := test,server$(if $(EXTRAS),$(comma)$(EXTRAS))
+ALL_EXTRAS := test,server,scale$(if $(EXTRAS),$(comma)$(EXTRAS))
 # apt-get runs directly as root (CI), through sudo otherwise.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -25,6 +25,8 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet -e ".[$(ALL_EXTRAS)]"
 # Debian's chromium for the browser test (Playwright drives it; `playwright install` would download a browser).
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-liberation >/dev/null; }
+# Debian's PostgreSQL server binaries: the tests start their own server on the store and on Label Studio.
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 	touch $(STAMP)
 
 install: $(STAMP)
