@@ -1,137 +1,176 @@
-"""The analyst's Word briefing, built from human-corrected records with python-docx.
+"""The analyst's briefing, built from human-corrected records with python-docx (and, if asked, a PDF of it).
 
-Built from Word styles only (Title, Heading 1/2, List Bullet, a table style)
-and core properties; the chart is rendered by matplotlib. The same claim
-carried by several outlets (shared wire copy) appears once, with all its
-sources.
+Bottom line first, then what changed, the positions of each main speaker with their evidence, a timeline, the
+main actors and the sources, honest provenance, and an annex with everything else. Built from Word styles only
+(Title, Subtitle, Heading 1/2, List Bullet, a table style) and core properties; the timeline is drawn by
+matplotlib. What the briefing says is worked out in ``exporters/_briefing_content.py``; this module lays it out.
 """
 
 from __future__ import annotations
 
 import io
 import re
-from collections import Counter, defaultdict
+import tempfile
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from pathlib import Path
+from statistics import mean
 from types import MappingProxyType
-from typing import Sequence
+from typing import Callable, Mapping, Sequence
 
 from docx import Document
-from docx.shared import Inches
+from docx.enum.style import WD_STYLE_TYPE
+from docx.shared import Inches, Pt
 
-from exporters.dedup import group_claims
+from exporters import _pdf
+from exporters._briefing_chart import timeline_png
+from exporters._briefing_content import NO_OUTLET, Content, Position, Statement, build, data
 from plugin.errors import StancedeskError
-from plugin.fileio import atomic_path
-from plugin.records import STANCES, AnnotatedArticle
+from plugin.fileio import atomic_path, check_output
+from plugin.records import STANCES, AnnotatedArticle, ClaimOrigin
 
-_VERB = {"support": "supports", "oppose": "opposes", "neutral": "takes no side on"}
 TABLE_STYLE = "Light Grid Accent 1"
+FORMATS = ("docx", "pdf")
+PAGE_MARGIN_IN = 1.0
+_STANDS = {"support": "supports", "oppose": "opposes", "neutral": "is neutral on"}
+_MOSTLY = {"support": "mostly supports it", "oppose": "mostly opposes it", "neutral": "mostly neutral"}
+_ORIGIN_WORDS = {"confirmed": "machine labels an annotator confirmed unchanged", "changed": "changed by an annotator",
+                 "added": "added by an annotator", "machine": "machine-only (nobody reviewed them)"}
+_SCORED = {"confirmed": "confirmed unchanged:", "changed": "later changed by an annotator:", "machine": "machine-only:"}
+TABLE_TEXT_STYLE = "Briefing Table Text"
+TABLE_FONT_PT = 9
+CELL_PADDING_IN = 0.2  # the table style's cell margins (0.075 in each side) and a little air
 
 
 class BriefingError(StancedeskError):
     """A briefing cannot be produced."""
 
 
-@dataclass
-class ClaimEntry:
-    """One claim as the briefing shows it: merged across the outlets that carried it."""
-
-    speaker: str | None
-    text: str
-    kind: str
-    stance: str
-    sources: list[str] = field(default_factory=list)
-    machine: bool = False
-
-
 @dataclass(frozen=True)
 class BriefingInfo:
     target: str
     title: str  # the story's title (or the user's)
-    period: tuple[str | None, str | None] = (None, None)
+    period: tuple[str | None, str | None] = (None, None)  # the period asked for (--since/--until), if any
     model_versions: tuple[str, ...] = ()
     annotators: int = 0
     agreement: str | None = None
-    reviewed_share: float = 1.0
+    aliases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # any mention -> canonical
+    speaker_aliases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # Moscow -> Russia, as speaker
+    changes_since: str = ""  # what the "what changed" section compares with: "the briefing of ...", "2022-01-10"
 
 
-def _source_name(item: AnnotatedArticle) -> str:
-    meta = item.article.meta
-    outlet = meta.get("outlet") or meta.get("source") or item.article.doc_id
-    day = meta.get("date")
-    return f"{outlet} ({day})" if day else str(outlet)
+def _day(value: str | None) -> str:
+    return date.fromisoformat(value).strftime("%-d %b %Y") if value else "undated"
 
 
-def merge_claims(items: Sequence[AnnotatedArticle], machine_ids: frozenset[str] = frozenset()) -> list[ClaimEntry]:
-    """Claims of all articles, one entry per (speaker, near-identical words), with every source that carried it."""
-    flat = [(item, c) for item in items for c in item.claims]
-    groups = group_claims([c.text for _, c in flat], keys=[c.speaker for _, c in flat])
-    entries = []
-    for group in groups:
-        item, first = flat[group[0]]
-        entry = ClaimEntry(first.speaker, first.text, first.kind, first.stance, machine=item.article.doc_id in machine_ids)
-        for n in group:
-            source = _source_name(flat[n][0])
-            if source not in entry.sources:
-                entry.sources.append(source)
-        entries.append(entry)
-    return entries
+def _stands(stance: str) -> str:
+    return _STANDS.get(stance, stance)
 
 
-def _bottom_line(entries: list[ClaimEntry], target: str) -> list[str]:
-    stance_by: dict[str, Counter] = defaultdict(Counter)
-    for e in entries:
-        if e.speaker:
-            stance_by[e.speaker][e.stance] += 1
-    ranked = sorted(stance_by.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
-    sentences = []
-    for side in ("support", "oppose"):
-        names = [(n, c) for n, c in ranked if c[side] and c[side] == max(c[s] for s in STANCES)][:4]
+def _join(names: Sequence[str]) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _said(s: Statement) -> str:
+    """A statement as printed: a quote in quotation marks; reported speech, a denial and a headline say so."""
+    if s.form == "headline":
+        return f"Headline: \u201c{s.text}\u201d"
+    if s.form == "quote":
+        return f"\u201c{s.text.rstrip(',')}\u201d"
+    if s.form == "denied":  # "denied planning to ...", "denied that it is ..."
+        return f"Denied {s.text}" if re.match(r"[a-z]+ing\b", s.text) else f"Denied that {s.text}"
+    return f"Reported: {s.text}"
+
+
+def _machine_tag(mentions) -> str:
+    """`` [machine, confidence 0.62]`` when some of the claim's stances are unreviewed machine output."""
+    scores = [m.origin.confidence for m in mentions if m.origin and m.origin.status == "machine"]
+    if not any(m.origin and m.origin.status == "machine" for m in mentions):
+        return ""
+    known = [c for c in scores if c is not None]
+    return f" [machine, confidence {mean(known):.2f}]" if known else " [machine]"
+
+
+def _position_line(p: Position) -> str:
+    best = p.best
+    more = len(p.statements) - 1
+    outlets = p.sources
+    listed = ", ".join(outlets[:4]) + (", \u2026" if len(outlets) > 4 else "")
+    carried = f"{len(outlets)} outlet{'s' if len(outlets) != 1 else ''} ({listed})"
+    similar = f"; {more} other wording{'s' if more != 1 else ''}" if more else ""
+    return f"{_said(best)} \u2014 {p.stance}; {carried}{similar}{_machine_tag(p.mentions)}"
+
+
+# -- the bottom line ----------------------------------------------------------------------
+def _bottom_line(c: Content, target: str) -> list[str]:
+    """Three to five sentences from the data: who stands where, what moved, the strongest quotes."""
+    main = c.speakers[: data().limits["main_speakers"]]
+    side = {sp: _speaker_stance(c, sp) for sp in main}
+    out = []
+    parts = []
+    for stance, words in (("support", f"Supporting {target}"), ("oppose", "Opposing it"), ("neutral", "Neutral or procedural")):
+        names = [sp for sp in main if side[sp] == stance][:5]
         if names:
-            parts = ", ".join(f"{n} ({c[side]} of {sum(c.values())} claims)" for n, c in names)
-            sentences.append(f"{'Supporting' if side == 'support' else 'Opposing'} {target}: {parts}.")
-    neutral = [(n, c) for n, c in ranked if c["neutral"] > max(c["support"], c["oppose"])][:4]
-    if neutral:
-        sentences.append("Mostly procedural or non-committal: " + ", ".join(f"{n} ({c['neutral']} neutral claims)" for n, c in neutral) + ".")
-    if ranked:
-        top, counts = ranked[0]
-        main = max(STANCES, key=lambda s: counts[s])
-        sentences.append(f"The most quoted speaker is {top}, who {_VERB[main]} the target in {counts[main]} of {sum(counts.values())} claims.")
-    unattributed = sum(1 for e in entries if not e.speaker)
-    if unattributed:
-        sentences.append(f"{unattributed} claims come from unnamed sources.")
-    return sentences
+            words = f"Opposing {target}" if stance == "oppose" and not parts else words
+            parts.append(f"{words}: {_join(names)}")
+    if parts:
+        out.append("; ".join(parts) + ".")
+    else:
+        out.append(f"No named speaker is quoted on {target}.")
+    if main:
+        top = main[0]
+        claims = sum(len(p.mentions) for p in c.positions[top])
+        out.append(f"The most quoted is {top} ({claims} claim{'s' if claims != 1 else ''} in "
+                   f"{len({src for p in c.positions[top] for src in p.sources})} outlet(s)), who mostly {_stands(side[top])} it.")
+    if c.changes is not None and (c.changes.shifts or c.changes.new_positions or c.changes.new_speakers):
+        ch = c.changes
+        bits = [f"{len(ch.new_positions)} new position(s)"]
+        if ch.new_speakers:
+            bits.append("new speakers " + _join(ch.new_speakers[:4]))
+        if ch.shifts:
+            bits.append("; ".join(f"{s.speaker} moved from {s.before} to {s.after}" for s in ch.shifts[:3]))
+        out.append(f"Since {ch.since}: " + ", ".join(bits) + ".")
+    elif c.moves:
+        out.append("What moved: " + "; ".join(f"{m.speaker} went from {m.first[1]} ({_day(m.first[0])}) to "
+                                              f"{m.last[1]} ({_day(m.last[0])})" for m in c.moves[:3]) + ".")
+    elif any(len(c.timeline.get(sp, {})) >= 2 for sp in main):
+        out.append("No main speaker's stance moved between their first and last dated claims.")
+    quotes = _strongest(c)
+    if quotes:
+        out.append("Strongest quotes: " + "; ".join(f"{p.speaker} ({p.stance}, {len(p.sources)} outlet(s)): "
+                                                   f"\u201c{p.best.text}\u201d" for p in quotes) + ".")
+    unattributed = sum(len(s.mentions) for s in c.unattributed)
+    if unattributed and len(out) < 5:
+        out.append(f"{unattributed} claim(s) come from unnamed sources (Annex).")
+    return out[:5]
 
 
-def _chart(entries: list[ClaimEntry], top: int = 10) -> bytes | None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    counts: dict[str, Counter] = defaultdict(Counter)
-    for e in entries:
-        counts[e.speaker or "(unnamed sources)"][e.stance] += 1
-    if not counts:
-        return None
-    names = sorted(counts, key=lambda n: -sum(counts[n].values()))[:top][::-1]
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(names) + 1.2), dpi=120)
-    left = [0] * len(names)
-    for stance, colour in zip(STANCES, ("#4e79a7", "#e15759", "#bab0ac")):
-        values = [counts[n][stance] for n in names]
-        ax.barh(names, values, left=left, color=colour, label=stance)
-        left = [a + b for a, b in zip(left, values)]
-    ax.set_xlabel("claims")
-    ax.set_title("Stance by actor")
-    ax.legend(loc="lower right", frameon=False)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
+def _speaker_stance(c: Content, speaker: str) -> str:
+    counts = Counter(m.stance for p in c.positions.get(speaker, ()) for m in p.mentions)
+    return max(STANCES, key=lambda s: (counts[s], s != "neutral")) if counts else "neutral"
 
 
+def _strongest(c: Content) -> list[Position]:
+    """The most widely carried direct quotes that take a side, one per speaker, both sides if there are two."""
+    candidates = [p for sp in c.speakers for p in c.positions.get(sp, ()) if p.stance != "neutral"
+                  and p.best.form == "quote" and len(p.best.text.split()) >= data().min_claim_words]
+    candidates.sort(key=lambda p: (-len(p.sources), -len(p.mentions), c.speakers.index(p.speaker)))
+    chosen: list[Position] = []
+    for p in candidates:
+        if any(q.speaker == p.speaker for q in chosen):
+            continue
+        if chosen and p.stance == chosen[0].stance and any(q.stance != chosen[0].stance for q in candidates):
+            continue
+        chosen.append(p)
+        if len(chosen) == data().limits["bluf_quotes"]:
+            break
+    return chosen
+
+
+# -- layout helpers ---------------------------------------------------------------------------
 def _bullet_adder(doc):
     """``add(text)`` appends a paragraph in the List Bullet style.
 
@@ -149,15 +188,80 @@ def _bullet_adder(doc):
     return add
 
 
-def _table(doc, header: list[str], rows: list[list[str]]):
+@lru_cache(maxsize=2)
+def _font(bold: bool):
+    """DejaVu Serif (shipped with matplotlib): wider than Word's Cambria and Calibri, and what LibreOffice puts in
+    their place where they are missing, so widths measured with it hold in both."""
+    import matplotlib
+    from matplotlib import ft2font
+
+    name = "DejaVuSerif-Bold.ttf" if bold else "DejaVuSerif.ttf"
+    return ft2font.FT2Font(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name))
+
+
+@lru_cache(maxsize=65536)
+def _word_width_in(word: str, bold: bool = False, size_pt: float = TABLE_FONT_PT) -> float:
+    """A word's printed width in inches, measured with real font metrics."""
+    font = _font(bold)
+    font.set_size(size_pt, 72)
+    font.set_text(word)
+    return font.get_width_height()[0] / 64 / 72
+
+
+def _column_widths(header: Sequence[str], rows: Sequence[Sequence[str]], total_in: float, *,
+                   flexible: Sequence[int] = (0,)) -> list[float]:
+    """Column widths in inches: each column fits its longest word (the header in bold) with the cell's padding;
+    the ``flexible`` columns share what is left of ``total_in``, in proportion to the length of their texts."""
+    need, length = [], []
+    for n, h in enumerate(header):
+        texts = [str(row[n]) for row in rows]
+        bold = n == 0  # the table style sets the first column in bold, like the header row
+        longest = max([_word_width_in(w, bold) for t in texts for w in t.split()] + [_word_width_in(h, True)])
+        need.append(longest + CELL_PADDING_IN)
+        length.append(sum(len(t) for t in texts) / max(1, len(texts)) + 1)
+    spare = max(0.0, total_in - sum(need))
+    share = sum(length[n] for n in flexible)
+    return [w + (spare * length[n] / share if n in flexible else 0.0) for n, w in enumerate(need)]
+
+
+def _table(doc, header: list[str], rows: list[list[str]], *, total_in: float, flexible: Sequence[int] = (0,)):
+    widths = _column_widths(header, rows, total_in, flexible=flexible)
+    style_id = doc.styles[TABLE_TEXT_STYLE].style_id
     table = doc.add_table(rows=1, cols=len(header))
     table.style = TABLE_STYLE
-    for cell, text in zip(table.rows[0].cells, header):
-        cell.text = text
-    for row in rows:
-        for cell, text in zip(table.add_row().cells, row):
+    table.autofit = False
+    for col, w in zip(table.columns, widths):
+        col.width = Inches(w)
+    for cells, texts in [(table.rows[0].cells, header)] + [(table.add_row().cells, row) for row in rows]:
+        for cell, text, w in zip(cells, texts, widths):
             cell.text = text
+            cell.width = Inches(w)
+            cell.paragraphs[0]._p.get_or_add_pPr().style = style_id
     return table
+
+
+def _add_table_text_style(doc) -> None:
+    style = doc.styles.add_style(TABLE_TEXT_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    style.base_style = doc.styles["Normal"]
+    style.font.size = Pt(TABLE_FONT_PT)
+    style.paragraph_format.space_after = Pt(0)
+    style.paragraph_format.space_before = Pt(0)
+
+
+def _actor_rows(rows) -> list[list[str]]:
+    return [[r.name, str(r.mentions), str(r.claims)] + [str(r.stances[s]) for s in STANCES] + [str(r.outlets)] for r in rows]
+
+
+ACTOR_HEADER = ["Actor", "Mentions", "Claims", "Support", "Oppose", "Neutral", "Outlets"]
+
+
+def _main_actor_rows(c: Content) -> list:
+    """The main speakers, then the most-mentioned actors, up to the limit."""
+    limit = data().limits["actor_rows"]
+    speakers = [r for r in c.actors if r.claims][:limit]
+    chosen = {r.name for r in speakers}
+    others = sorted((r for r in c.actors if r.name not in chosen and r.mentions > 1), key=lambda r: (-r.mentions, r.name))
+    return speakers + others[: max(0, limit - len(speakers))]
 
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -176,87 +280,181 @@ def _xml_safe_item(item: AnnotatedArticle) -> AnnotatedArticle:
                    claims=tuple(replace(c, text=xml_safe(c.text), speaker=xml_safe(c.speaker)) for c in item.claims))
 
 
-def write_briefing(items: Sequence[AnnotatedArticle], output: str | Path, info: BriefingInfo, *,
-                   machine_ids: frozenset[str] = frozenset()) -> Path:
-    """Write the briefing .docx for ``items`` (human-corrected articles; ``machine_ids`` marks unreviewed ones)."""
-    if not items:
-        raise BriefingError("no annotated articles to brief on: annotate tasks in Label Studio (or 'stancedesk sync'), "
-                            "or pass --include-unreviewed to use machine pre-annotations")
-    output = Path(output)
-    if output.is_dir():
-        raise BriefingError(f"output {output} is a directory; give a file name such as {output / 'brief.docx'}")
-    # a stored text may hold characters XML cannot carry (a form feed, NUL): they never break the document
-    items = [_xml_safe_item(i) for i in items]
-    info = replace(info, title=xml_safe(info.title), target=xml_safe(info.target))
-    entries = merge_claims(items, machine_ids)
+# -- the document ---------------------------------------------------------------------------------
+def _document(c: Content, info: BriefingInfo):
+    d = data()
     doc = Document()
+    section = doc.sections[0]
+    section.left_margin = section.right_margin = Inches(PAGE_MARGIN_IN)
+    section.top_margin = section.bottom_margin = Inches(0.9)
+    width_in = (section.page_width - section.left_margin - section.right_margin) / 914400
     props = doc.core_properties
     props.title = info.title
     props.subject = info.target
     props.author = "stancedesk"
     props.created = datetime.now(timezone.utc)
     props.keywords = "stance; claims; actors"
+    bullet = _bullet_adder(doc)
+    _add_table_text_style(doc)
 
     doc.add_paragraph(info.title, style="Title")
-    since, until = info.period
-    claims_n = sum(len(i.claims) for i in items)
-    actor_names = {a.canonical for i in items for a in i.actors}
-    doc.add_paragraph(f"Stance target: {info.target}")
-    doc.add_paragraph(f"Period covered: {since or 'start'} to {until or 'latest'}. Issued {date.today().isoformat()}.")
-    doc.add_paragraph(
-        f"{len(items)} articles, {claims_n} claims ({len(entries)} after merging reprints), {len(actor_names)} actors; "
-        f"{info.reviewed_share:.0%} human-reviewed."
-    )
-    if machine_ids:
-        doc.add_paragraph("Claims marked [machine] come from unreviewed pre-annotations and have not been checked by a person.",
-                          style="Intense Quote")
+    doc.add_paragraph(f"Stance toward: {info.target}", style="Subtitle")
+    since, until = c.period
+    period = f"{_day(since)} to {_day(until)}" if since else "undated (no article gives a date)"
+    if since and c.undated:
+        period += f"; {c.undated} of {c.articles} articles undated"
+    outlets = len({s[0] for s in c.sources if s[0] != NO_OUTLET})
+    unnamed = sum(1 for s in c.sources if s[0] == NO_OUTLET)
+    merged = len(c.statements) + len(c.fragments)
+    doc.add_paragraph(f"Period: {period}. Issued {_day(date.today().isoformat())}. Based on {c.articles} articles "
+                      f"from {outlets} named outlet(s)" + (f" and {unnamed} without one" if unnamed else "")
+                      + f": {c.claims} claims ({merged} after merging reprints), {len(c.speakers)} named speakers.")
 
-    doc.add_heading("Bottom line up front", level=1)
-    for sentence in _bottom_line(entries, info.target):
-        doc.add_paragraph(sentence, style="List Bullet")
+    doc.add_heading("Bottom line", level=1)
+    for sentence in _bottom_line(c, info.target):
+        bullet(sentence)
 
-    chart = _chart(entries)
+    doc.add_heading("What changed" + (f" since {c.changes.since}" if c.changes else ""), level=1)
+    if c.changes is None:
+        doc.add_paragraph("No earlier briefing of this story to compare with: everything here is new. The next "
+                          "briefing lists what changed since this one (or since a date: --since).")
+    else:
+        ch = c.changes
+        doc.add_paragraph(f"{ch.new_articles} new article(s). New speakers: {_join(ch.new_speakers) if ch.new_speakers else 'none'}. "
+                          "Shifts: " + ("; ".join(f"{s.speaker} from {s.before} to {s.after}" for s in ch.shifts)
+                                        if ch.shifts else "none") + ".")
+        for p in ch.new_positions[: d.limits["positions_per_speaker"] * 2]:
+            bullet(f"{p.speaker}: {_position_line(p)}")
+        if len(ch.new_positions) > d.limits["positions_per_speaker"] * 2:
+            doc.add_paragraph(f"{len(ch.new_positions) - d.limits['positions_per_speaker'] * 2} more new positions "
+                              "appear under their speakers below and in the Annex.")
+
+    doc.add_heading("Positions", level=1)
+    how = ("a sentence encoder (MiniLM)" if c.grouping == "encoder" else "their shared content words")
+    doc.add_paragraph(f"Each main speaker's points, with claims that make the same point grouped by meaning ({how}) "
+                      "across outlets: the best direct quote, how many outlets carried it, and its stance. "
+                      "The rest is in the Annex.")
+    main = c.speakers[: d.limits["main_speakers"]]
+    shown: set[int] = set()
+    for sp in main:
+        ps = c.positions.get(sp, [])
+        claims = sum(len(p.mentions) for p in ps)
+        doc.add_heading(f"{sp} \u2014 {_MOSTLY[_speaker_stance(c, sp)]} ({claims} claim{'s' if claims != 1 else ''})",
+                        level=2)
+        for p in ps[: d.limits["positions_per_speaker"]]:
+            shown.add(id(p))
+            bullet(_position_line(p))
+        if len(ps) > d.limits["positions_per_speaker"]:
+            doc.add_paragraph(f"{len(ps) - d.limits['positions_per_speaker']} more position(s) in the Annex.")
+    if len(c.speakers) > len(main):
+        doc.add_paragraph(f"{len(c.speakers) - len(main)} other speaker(s) with fewer claims are in the Annex.")
+
+    doc.add_heading("Stance over time", level=1)
+    chart = timeline_png(c.timeline, main[: d.limits["timeline_actors"]], width_in=min(6.5, width_in))
     if chart:
-        doc.add_picture(io.BytesIO(chart), width=Inches(6))
+        doc.add_picture(io.BytesIO(chart), width=Inches(min(6.5, width_in)))
+        doc.add_paragraph("Each dot is one speaker's claims of one day, coloured by stance"
+                          + (f"; {c.undated} undated article(s) are not shown." if c.undated else "."))
+    else:
+        doc.add_paragraph("No article of the main speakers gives a date, so there is no timeline.")
 
-    doc.add_heading("Actors", level=1)
-    mentions: Counter = Counter(a.canonical for i in items for a in i.actors)
-    sources_of: dict[str, set[str]] = defaultdict(set)
-    for i in items:
-        for a in i.actors:
-            sources_of[a.canonical].add(_source_name(i))
-    stance_by: dict[str, Counter] = defaultdict(Counter)
-    for e in entries:
-        if e.speaker:
-            stance_by[e.speaker][e.stance] += 1
-    names = sorted(set(mentions) | set(stance_by), key=lambda n: (-sum(stance_by[n].values()), -mentions[n], n))
-    _table(doc, ["Actor", "Mentions", "Claims", "Support", "Oppose", "Neutral", "Sources"],
-           [[n, str(mentions[n]), str(sum(stance_by[n].values()))] + [str(stance_by[n][s]) for s in STANCES]
-            + [str(len(sources_of[n]))] for n in names])
-
-    bullet = _bullet_adder(doc)
-    doc.add_heading("Claims by actor", level=1)
-    grouped: dict[str | None, list[ClaimEntry]] = defaultdict(list)
-    for e in entries:
-        grouped[e.speaker].append(e)
-    for speaker in sorted((s for s in grouped if s), key=lambda s: (-len(grouped[s]), s)) + ([None] if None in grouped else []):
-        doc.add_heading(speaker or "Unattributed claims", level=2)
-        for e in grouped[speaker]:
-            said = f"\u201c{e.text}\u201d" if e.kind == "direct" else f"Reported: {e.text}"
-            tag = " [machine]" if e.machine else ""
-            bullet(f"{said} \u2014 {e.stance or 'stance not given'}; carried by {', '.join(e.sources)}{tag}")
+    doc.add_heading("Main actors", level=1)
+    rows = _main_actor_rows(c)
+    doc.add_paragraph(f"Speakers with claims first, then the most-mentioned actors: {len(rows)} of {len(c.actors)}; "
+                      "all of them are in the Annex.")
+    _table(doc, ACTOR_HEADER, _actor_rows(rows), total_in=width_in)
 
     doc.add_heading("Sources", level=1)
-    _table(doc, ["Outlet", "Date", "Title"],
-           [[str(i.article.meta.get("outlet") or i.article.meta.get("source") or i.article.doc_id),
-             str(i.article.meta.get("date") or ""), str(i.article.meta.get("title") or "")] for i in items])
+    _table(doc, ["Outlet", "Date", "Title"], [list(r) for r in c.sources], total_in=width_in, flexible=(0, 2))
 
-    doc.add_heading("Methods", level=1)
-    doc.add_paragraph(f"Pre-annotation model: {', '.join(info.model_versions) or 'unknown'}.")
-    doc.add_paragraph(f"Annotators: {info.annotators}. Agreement: {info.agreement or 'not measured (no doubly annotated task)'}.")
-    doc.add_paragraph("Claims carried by several outlets with the same speaker and near-identical words are merged; "
-                      "stance is the annotators' judgement toward the stated target.")
+    doc.add_heading("Provenance and method", level=1)
+    total = sum(c.origins.values())
+    if total:
+        doc.add_paragraph(f"Where the {total} stances came from: " + "; ".join(
+            f"{c.origins[k]} {_ORIGIN_WORDS[k]}" for k in _ORIGIN_WORDS) + ".")
+        scores = [f"{label} mean {mean(v):.2f}, range {min(v):.2f}\u2013{max(v):.2f} ({len(v)} claim{'s' if len(v) != 1 else ''})"
+                  for k, label in _SCORED.items() if (v := c.confidence.get(k))]
+        doc.add_paragraph("Confidence of the machine's stance labels: " + ("; ".join(scores) if scores else "not recorded")
+                          + ". Claims marked [machine] were not reviewed by a person.")
+    else:
+        doc.add_paragraph("Where the stances came from (machine or annotator) is not recorded for these claims.")
+    doc.add_paragraph(f"Pre-annotation model: {', '.join(info.model_versions) or 'unknown'}. Annotators: {info.annotators}. "
+                      f"Agreement: {info.agreement or 'not measured (no doubly annotated task)'}.")
+    doc.add_paragraph("Claims carried by several outlets in near-identical words are one claim; a claim printed "
+                      "without its speaker elsewhere is shown once, under the speaker. Names are canonical "
+                      "(aliases, a surname met with one full name, a capital speaking for its country). Claims of "
+                      f"fewer than {d.min_claim_words} words or that lost their subject are fragments, listed with "
+                      "their sentence in the Annex.")
 
+    doc.add_heading("Annex", level=1)
+    doc.add_heading("A1. Further positions by speaker", level=2)
+    rest = [(sp, [p for p in c.positions.get(sp, []) if id(p) not in shown]) for sp in c.speakers]
+    rest = [(sp, ps) for sp, ps in rest if ps]
+    if not rest:
+        doc.add_paragraph("None: every position is shown above.")
+    for sp, ps in rest:
+        doc.add_paragraph(f"{sp}:", style="Heading 3")
+        for p in ps:
+            bullet(_position_line(p))
+    doc.add_heading("A2. Claims from unnamed sources", level=2)
+    if not c.unattributed:
+        doc.add_paragraph("None.")
+    for s in c.unattributed:
+        bullet(f"{_said(s)} \u2014 {s.stance}; {', '.join(s.sources)}{_machine_tag(s.mentions)}")
+    doc.add_heading("A3. Fragments, with their sentence", level=2)
+    if not c.fragments:
+        doc.add_paragraph("None.")
+    for f in c.fragments:
+        bullet(f"{f.speaker or 'Unnamed source'}: \u201c{f.text}\u201d in \u201c{f.context}\u201d \u2014 {f.stance}; {f.source}")
+    doc.add_heading("A4. All actors", level=2)
+    _table(doc, ACTOR_HEADER, _actor_rows(c.actors), total_in=width_in)
+    return doc
+
+
+def write_briefing(items: Sequence[AnnotatedArticle], output: str | Path, info: BriefingInfo, *,
+                   machine_ids: frozenset[str] = frozenset(),
+                   origins: Mapping[tuple[str, int, int], ClaimOrigin] | None = None,
+                   encode: Callable[[list[str]], object] | None = None, encode_max: int | None = -1,
+                   baseline: frozenset[str] | None = None, baseline_items: Sequence[AnnotatedArticle] = (),
+                   fmt: str = "docx") -> Path:
+    """Write the briefing for ``items`` (human-corrected articles; ``machine_ids`` marks unreviewed ones) as a .docx
+    or, with ``fmt="pdf"``, a PDF rendered by LibreOffice.
+
+    ``origins``: (doc id, claim start, end) -> where its stance came from. ``encode``: texts -> unit sentence
+    vectors, to group paraphrases by meaning (else by shared content words), for at most ``encode_max`` claims
+    (-1: the limit in exporters/data/briefing.json, which keeps a large briefing fast; None: any). ``baseline``: the doc ids of
+    ``items`` briefed before, and ``baseline_items`` articles before the period, for the "what changed" section.
+    """
+    if fmt not in FORMATS:
+        raise BriefingError(f"unknown briefing format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if not items:
+        raise BriefingError("no annotated articles to brief on: annotate tasks in Label Studio (or 'stancedesk sync'), "
+                            "or pass --include-unreviewed to use machine pre-annotations")
+    output = Path(output)
+    if output.is_dir():
+        raise BriefingError(f"output {output} is a directory; give a file name such as {output / ('brief.' + fmt)}")
+    check_output(output)
+    if fmt == "pdf":
+        _pdf.soffice()  # no LibreOffice: say so before the work
+    # a stored text may hold characters XML cannot carry (a form feed, NUL): they never break the document
+    items = [_xml_safe_item(i) for i in items]
+    baseline_items = [_xml_safe_item(i) for i in baseline_items]
+    info = replace(info, title=xml_safe(info.title), target=xml_safe(info.target))
+    known = dict(origins or {})
+    for item in items:
+        if item.article.doc_id in machine_ids:
+            for claim in item.claims:
+                known.setdefault((item.article.doc_id, claim.start, claim.end), ClaimOrigin("machine", claim.confidence))
+    content = build(items, aliases=info.aliases, speaker_aliases=info.speaker_aliases, origins=known, encode=encode,
+                    encode_max=encode_max, baseline=baseline, baseline_items=baseline_items, since_label=info.changes_since)
+    doc = _document(content, info)
     with atomic_path(output, create_parents=False) as tmp:
-        doc.save(str(tmp))
+        if fmt == "docx":
+            doc.save(str(tmp))
+        else:
+            with tempfile.TemporaryDirectory(prefix="stancedesk-brief-") as work:
+                source = Path(work) / "briefing.docx"
+                doc.save(str(source))
+                _pdf.convert(source, tmp)
     return output
+

@@ -4,7 +4,9 @@ Documents are compared by the overlap of their word 5-gram shingles
 (containment of the smaller in the larger, so an excerpt of a longer reprint
 still matches); claims by word overlap. Used by the training-set exporter (no
 split may separate copies of one story) and by the briefing (one claim, many
-sources).
+sources). Paraphrases (the same point in other words) group by sentence
+vectors when the caller has an encoder, else by the overlap of their content
+words with their endings cut.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from typing import Mapping, Sequence
+from typing import Collection, Mapping, Sequence
 
 _WORD = re.compile(r"\w+")
 SHINGLE = 5
@@ -106,5 +108,54 @@ def group_claims(texts: Sequence[str], *, keys: Sequence[object] | None = None,
             groups.append([])
             for w in prefix:
                 index[(keys[n], w)].append(found)
+        groups[found].append(n)
+    return groups
+
+
+def content_words(text: str, *, stopwords: Collection[str], suffixes: Sequence[str]) -> list[str]:
+    """The words of ``text`` that carry meaning, lower-cased, with the first matching ending of ``suffixes`` cut
+    (a word keeps at least three letters)."""
+    out = []
+    for w in _words(text):
+        if w in stopwords or w.isdigit():
+            continue
+        for suffix in suffixes:
+            if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+                w = w[: -len(suffix)]
+                break
+        out.append(w)
+    return out
+
+
+def group_paraphrases(texts: Sequence[str], *, keys: Sequence[object] | None = None, stopwords: Collection[str] = (),
+                      suffixes: Sequence[str] = (), threshold: float = 0.5, vectors=None,
+                      cosine: float = 0.72) -> list[list[int]]:
+    """Indices of ``texts`` grouped by meaning, only among equal ``keys`` (first come, first group).
+
+    With ``vectors`` (one unit-length sentence vector per text, e.g. from a sentence encoder) a text joins the
+    first group whose first text is at least ``cosine`` similar; without them, the Jaccard overlap of their
+    ``content_words`` must reach ``threshold``.
+    """
+    if vectors is None:
+        stems = [" ".join(content_words(t, stopwords=stopwords, suffixes=suffixes)) for t in texts]
+        return group_claims(stems, keys=keys, threshold=threshold)
+    import numpy as np
+
+    keys = list(keys) if keys is not None else [None] * len(texts)
+    vectors = np.asarray(vectors, dtype=float)
+    leaders: dict[object, list[int]] = defaultdict(list)  # key -> group ids
+    groups: list[list[int]] = []
+    for n in range(len(texts)):
+        mine = leaders[keys[n]]
+        found = None
+        if mine:
+            sims = vectors[[groups[g][0] for g in mine]] @ vectors[n]
+            best = int(np.argmax(sims))
+            if sims[best] >= cosine:
+                found = mine[best]
+        if found is None:
+            found = len(groups)
+            groups.append([])
+            mine.append(found)
         groups[found].append(n)
     return groups

