@@ -25,6 +25,8 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet -e ".[$(ALL_EXTRAS)]"
 # Debian's chromium for the browser test (Playwright drives it; `playwright install` would download a browser).
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-liberation >/dev/null; }
+# LibreOffice Writer for `export briefing --format pdf` and poppler for the test that reads the PDF back.
+	@{ test -x /usr/bin/soffice && test -x /usr/bin/pdftotext; } || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libreoffice-writer poppler-utils >/dev/null; }
 # Debian's PostgreSQL server binaries: the tests start their own server on the store and on Label Studio.
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 	touch $(STAMP)

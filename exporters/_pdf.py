@@ -27,8 +27,9 @@ def soffice() -> str:
     raise PdfError(f"a PDF briefing needs LibreOffice, and neither {' nor '.join(SOFFICE_NAMES)} is on PATH; {INSTALL_HINT}")
 
 
-def convert(docx: Path, pdf: Path, *, timeout_s: float = TIMEOUT_S) -> None:
-    """Write ``pdf`` from ``docx`` (a temporary file the caller then moves into place)."""
+def convert(docx: Path, pdf: Path, *, timeout_s: float = TIMEOUT_S) -> str:
+    """Write ``pdf`` from ``docx`` (a temporary file the caller then moves into place); returns what LibreOffice
+    wrote to its error stream (warnings; empty for a clean conversion)."""
     program = soffice()
     with tempfile.TemporaryDirectory(prefix="stancedesk-lo-") as tmp:
         profile, out = Path(tmp) / "profile", Path(tmp) / "out"
@@ -46,3 +47,4 @@ def convert(docx: Path, pdf: Path, *, timeout_s: float = TIMEOUT_S) -> None:
             raise PdfError(f"LibreOffice could not convert {docx.name} to PDF (exit {done.returncode}: "
                            f"{why[-1] if why else 'no message'}); write a .docx with --format docx")
         shutil.move(str(made), pdf)
+        return done.stderr
