@@ -61,7 +61,7 @@ def story_list_cli(args: argparse.Namespace, settings: Settings) -> int:
     stories = registered_stories(settings.home)
     bound: dict[str, list[str]] = {}
     if stories:
-        for pid, name, title in open_store(settings.home).projects():
+        for pid, name, title in open_store(settings.home, settings.database_url).projects():
             bound.setdefault(name, []).append(f"{pid} {title!r}" if title else str(pid))
     for s in stories:
         print(f"{s.name:24} {s.title}  | target: {s.target}  | project: {', '.join(bound.get(s.name, [])) or '-'}")
@@ -79,7 +79,7 @@ def story_show_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.store import open_store
 
     story = resolve_story(settings.home, args.name)
-    store = open_store(settings.home)
+    store = open_store(settings.home, settings.database_url)
     projects = {pid: title for pid, name, title in store.projects() if name == story.name}
     reviewed = reviewed_annotations(store, project_id=project_ids(store, story))
     corrected = sum(len(r.human.claims) for r in reviewed)
@@ -116,7 +116,7 @@ def preannotate_cli(args: argparse.Namespace, settings: Settings) -> int:
         args.inputs,
         args.output,
         story=story,
-        learnt=learnt_at(settings.home, story),
+        learnt=learnt_at(settings.home, story, settings.database_url),
         model=args.model or settings.model,
         stance_model=args.stance_model,
         n_process=args.n_process,
@@ -165,7 +165,7 @@ def push_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.store import open_store
 
     story = _story(args, settings)
-    store = open_store(settings.home)
+    store = open_store(settings.home, settings.database_url)
     summary = push(
         tasks,
         story=story,
@@ -234,13 +234,19 @@ def serve_cli(args: argparse.Namespace, settings: Settings) -> int:
     return _run_workers(run_worker, args.workers)
 
 
-def _run_workers(run_worker, workers: int) -> int:
-    """Fork ``workers`` processes running ``run_worker``; stop them all (only these, by pid) on SIGINT/SIGTERM or
-    when one dies."""
-    import signal
+WORKER_GRACE_S = 5.0  # a worker that ends sooner after its start cannot start: serve stops rather than loop
 
-    pids = []
-    for _ in range(workers):
+
+def _run_workers(run_worker, workers: int) -> int:
+    """Fork ``workers`` processes running ``run_worker``. One that ends while serving (killed, crashed) is
+    replaced by a new one, the others serve on; one that ends within WORKER_GRACE_S of its start stops them all
+    with an error (it would only fail again). SIGINT/SIGTERM stop them all (only these, by pid)."""
+    import signal
+    import time
+
+    started: dict[int, float] = {}  # pid -> start time of the running workers
+
+    def fork() -> int:
         pid = os.fork()
         if pid == 0:  # a worker: the parent's signal handling is not ours
             signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -249,33 +255,50 @@ def _run_workers(run_worker, workers: int) -> int:
                 run_worker()
             finally:
                 os._exit(0)
-        pids.append(pid)
+        started[pid] = time.monotonic()
+        return pid
 
     def stop(*_):
-        for pid in pids:
+        for pid in started:
             try:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
 
+    for _ in range(workers):
+        fork()
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: (stopping.append(True), stop()))
     status = 0
     try:
-        _, status = os.wait()  # the first worker to end (stopped, killed, crashed) ends the server
+        while not stopping:
+            pid, status = os.wait()
+            born = started.pop(pid, None)
+            if stopping or born is None:
+                continue
+            if time.monotonic() - born < WORKER_GRACE_S:
+                break
+            new = fork()
+            print(f"stancedesk: server worker {pid} ended ({_wait_text(status)}); worker {new} took its place",
+                  file=sys.stderr, flush=True)
+            status = 0
     except KeyboardInterrupt:
         stopping.append(True)
     finally:
         stop()
-        for pid in pids:
+        for pid in started:
             try:
                 os.waitpid(pid, 0)
             except ChildProcessError:
                 pass
     if status and not stopping:
-        raise StancedeskError(f"a server worker stopped unexpectedly (wait status {status}); the others were stopped, "
-                              "see the messages above")
+        raise StancedeskError(f"a server worker ended {_wait_text(status)} within {WORKER_GRACE_S:.0f} s of its start; "
+                              "the others were stopped, see the messages above")
     return 0
+
+
+def _wait_text(status: int) -> str:
+    return f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit code {os.waitstatus_to_exitcode(status)}"
 
 
 def up_cli(args: argparse.Namespace, settings: Settings) -> int:
@@ -329,7 +352,7 @@ def sync_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.sync import sync
 
     story = _story(args, settings)
-    store = open_store(settings.home)
+    store = open_store(settings.home, settings.database_url)
     bound = store.story_projects(story.name)
     project = args.project or (str(bound[0]) if len(bound) == 1 else story.title)
     summary = sync(store, url=args.url or settings.label_studio_url, token=args.token or settings.label_studio_token,
@@ -344,7 +367,7 @@ def replay_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.collector import replay
     from plugin.store import open_store
 
-    summary = replay(open_store(settings.home))
+    summary = replay(open_store(settings.home, settings.database_url))
     changed = _changes_text(summary.changes)
     print(f"replayed {summary.replayed} events, {summary.failed} failed again, {summary.rejected} rejected as "
           f"malformed (not retried); {changed}")
@@ -364,7 +387,7 @@ def stats_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.stories import stance_summary
 
     story = _story(args, settings)
-    store = open_store(settings.home)
+    store = open_store(settings.home, settings.database_url)
     projects = story_projects(store, story, args.project)
     reviewed = reviewed_annotations(store, project_id=projects)
     print(f"story {story.name!r} (target: {story.target}); projects {', '.join(map(str, projects)) or 'none bound yet'}")
@@ -399,7 +422,7 @@ def export_training_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.store import open_store
 
     story = _story(args, settings)
-    report = export_training(open_store(settings.home), args.output, base_model=args.base or settings.model,
+    report = export_training(open_store(settings.home, settings.database_url), args.output, base_model=args.base or settings.model,
                              story=story, project_id=args.project, dev_share=args.dev_share)
     print(f"wrote {args.output} (story {story.name!r}): {report.train_documents} train / {report.dev_documents} dev documents "
           f"({report.clusters} story clusters), {report.entities} human entities + {report.rehearsal_entities} "
@@ -418,7 +441,7 @@ def export_briefing_cli(args: argparse.Namespace, settings: Settings) -> int:
 
     story = _story(args, settings)
     fmt = args.format or ("pdf" if args.output.suffix.lower() == ".pdf" else "docx")
-    summary = export_briefing(open_store(settings.home), args.output, model=settings.model, story=story,
+    summary = export_briefing(open_store(settings.home, settings.database_url), args.output, model=settings.model, story=story,
                               project_id=args.project, since=args.since, until=args.until,
                               include_unreviewed=args.include_unreviewed, title=args.title, fmt=fmt,
                               paraphrase=args.paraphrase, log_dir=settings.home / BRIEFINGS_DIR)
@@ -443,7 +466,7 @@ def retrain_cli(args: argparse.Namespace, settings: Settings) -> int:
             from plugin.store import open_store
 
             data = Path(tmp) / "data"
-            report = export_training(open_store(settings.home), data, base_model=base, story=story)
+            report = export_training(open_store(settings.home, settings.database_url), data, base_model=base, story=story)
             print(f"training set of story {story.name!r}: {report.train_documents} train / {report.dev_documents} dev documents from the store, "
                   f"{report.rehearsal_documents} unannotated texts for rehearsal, {report.heldout_documents} held out "
                   "for the forgetting check", flush=True)
