@@ -27,6 +27,30 @@ def _progress_printer(every: int, doing: str = "pre-annotated", unit: str = "art
     return progress
 
 
+def rate_printer(stream, *, doing: str = "pre-annotated", unit: str = "articles", every_s: float = 0.5):
+    """A ``progress(done, total)`` callback for long jobs: on a terminal, one line rewritten in place at most every
+    ``every_s`` seconds with the count, the rate and the time left; None (quiet) when ``stream`` is no terminal."""
+    import time
+
+    if not stream.isatty():
+        return None
+    start = time.monotonic()
+    shown = [start - every_s]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - shown[0] < every_s:
+            return
+        shown[0] = now
+        rate = done / (now - start) if now > start else 0.0
+        left = f"{(total - done) / rate:.0f} s left" if rate and done < total else "done" if done >= total else "?"
+        stream.write(f"\r\033[K  {doing} {done}/{total} {unit}, {rate:.1f} {unit}/s, {left}"
+                     + ("\n" if done >= total else ""))
+        stream.flush()
+
+    return progress
+
+
 def _story(args: argparse.Namespace, settings: Settings, *, required: bool = True):
     """The story a command works on: --story (or its alias --config), else the only registered one."""
     from plugin.stories import resolve_story
@@ -120,7 +144,9 @@ def preannotate_cli(args: argparse.Namespace, settings: Settings) -> int:
         model=args.model or settings.model,
         stance_model=args.stance_model,
         n_process=args.n_process,
-        progress=_progress_printer(args.progress_every),
+        progress=rate_printer(sys.stderr),
+        engine=args.engine,
+        address=args.address,
     )
     print(
         f"wrote {summary.articles} tasks of story {story.name!r} to {summary.output}: {summary.actors} actors, "
@@ -531,7 +557,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stance-model", help="rules, or a stance model directory trained for the story's target "
                    "(default: the story's own model, else its cue rules)")
     p.add_argument("--n-process", type=int, default=1, help="worker processes for spaCy (default 1)")
-    p.add_argument("--progress-every", type=int, default=50, help=argparse.SUPPRESS)
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: this process (default); dask: chunks of articles on a Dask cluster (--address), the "
+                        "same output byte for byte")
+    p.add_argument("--address", help="with --engine dask: local[N] for N worker processes on this machine, or a "
+                   "scheduler's address such as tcp://HOST:8786 ('dask scheduler'; 'dask worker ADDRESS' on each host)")
     p.set_defaults(func=preannotate_cli)
 
     e = sub.add_parser("evaluate", help="score a tasks file against gold annotations")
