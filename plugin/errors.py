@@ -39,3 +39,7 @@ class LabelStudioError(StancedeskError):
 
 class OutputError(StancedeskError):
     """An output path cannot be written (a directory, a missing or read-only parent)."""
+
+
+class EngineError(StancedeskError):
+    """A distributed engine (Dask) cannot be reached or a chunk of work failed on it."""

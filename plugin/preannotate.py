@@ -108,7 +108,8 @@ class PreannotateSummary:
 def preannotate(inputs: Sequence[str | Path], output: str | Path, *, story: Story | None,
                 model: str | Path | None = None, stance_model: str | None = None, n_process: int = 1,
                 progress: Callable[[int, int], None] | None = None, nlp: Language | None = None,
-                learnt: ActorNames | None = None) -> PreannotateSummary:
+                learnt: ActorNames | None = None, engine: str = "local",
+                address: str | None = None) -> PreannotateSummary:
     """Pre-annotate input files and write a JSON list of Label Studio tasks to ``output``.
 
     Inputs are all read (and checked) before the model loads; the output is
@@ -126,20 +127,31 @@ def preannotate(inputs: Sequence[str | Path], output: str | Path, *, story: Stor
         nlp: an already-built stancedesk pipeline to use instead of loading ``model``.
         learnt: the actor names the story's annotators taught it (``plugin.learnt.learnt_names``), put on top
             of the story file's own names.
+        engine: "local" (this process, ``n_process`` spaCy processes) or "dask": chunks of articles on a Dask
+            cluster at ``address`` (``local[N]`` or a scheduler address); the output is the same, byte for byte.
     """
+    from plugin.engine import annotate_on_dask, check_address
+
+    check_address(engine, address)
     output = Path(output)
     if output.is_dir():
         raise InputError(f"output {output} is a directory; give a file name such as {output / 'tasks.json'}")
     articles = list(read_articles(inputs))
     check_output(output)  # before the model loads: a bad -o fails in a second, not after the whole run
-    if nlp is None:
-        nlp = build_pipeline(model or DEFAULT_MODEL, story=story, stance_model=stance_model)
-    annotated = []
-    names = story_names(nlp, story, learnt) if story is not None else None
-    for n, item in enumerate(make_tasks(nlp, articles, n_process=n_process, names=names), start=1):
-        annotated.append(item)
-        if progress is not None:
-            progress(n, len(articles))
+    if engine == "dask":
+        annotated = annotate_on_dask(articles, address=address, model=str(model or DEFAULT_MODEL), story=story,
+                                     stance_model=stance_model, learnt=learnt, progress=progress)
+        version = annotated[0].model_version if annotated else ""
+    else:
+        if nlp is None:
+            nlp = build_pipeline(model or DEFAULT_MODEL, story=story, stance_model=stance_model)
+        annotated = []
+        names = story_names(nlp, story, learnt) if story is not None else None
+        for n, item in enumerate(make_tasks(nlp, articles, n_process=n_process, names=names), start=1):
+            annotated.append(item)
+            if progress is not None:
+                progress(n, len(articles))
+        version = model_version(nlp)
     annotated = unify_names(annotated)
     tasks = [to_task(item, extra_data=story_data(story)) for item in annotated]
     for task in tasks:
@@ -151,7 +163,7 @@ def preannotate(inputs: Sequence[str | Path], output: str | Path, *, story: Stor
         actors=sum(len(a.actors) for a in annotated),
         claims=sum(len(a.claims) for a in annotated),
         attributed=sum(1 for a in annotated for c in a.claims if c.speaker_span),
-        model_version=model_version(nlp),
+        model_version=version,
     )
 
 

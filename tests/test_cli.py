@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from types import MappingProxyType
@@ -385,3 +386,22 @@ def test_a_closed_pipe_ends_the_command_quietly(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "stdout", ClosedPipe())
     assert main(["story", "list"]) == 141
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_progress_shows_the_rate_and_time_left_on_a_terminal_and_nothing_elsewhere(tmp_path):
+    import pty
+
+    from plugin.cli import rate_printer
+
+    master, slave = pty.openpty()
+    with os.fdopen(slave, "w") as terminal:
+        progress = rate_printer(terminal, every_s=0)
+        for done in (1, 2, 4):
+            progress(done, 4)
+    shown = os.read(master, 4096).decode()
+    os.close(master)
+    lines = shown.replace("\r\n", "\n").split("\r")
+    assert re.search(r"pre-annotated 2/4 articles, [\d.]+ articles/s, \d+ s left", lines[-2])
+    assert re.search(r"pre-annotated 4/4 articles, [\d.]+ articles/s, done\n$", lines[-1])
+    with open(tmp_path / "log.txt", "w") as file:
+        assert rate_printer(file) is None  # not a terminal: quiet
