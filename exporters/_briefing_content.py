@@ -16,7 +16,7 @@ from typing import Callable, Mapping, Sequence
 from urllib.parse import urlparse
 
 from exporters.dedup import group_claims, group_paraphrases
-from plugin.records import ORIGINS, STANCES, AnnotatedArticle, Claim, ClaimOrigin
+from plugin.records import STANCES, AnnotatedArticle, Claim, ClaimOrigin
 
 DATA_FILE = Path(__file__).parent / "data" / "briefing.json"
 FORMS = ("quote", "reported", "denied", "headline")

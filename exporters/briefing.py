@@ -22,6 +22,8 @@ from typing import Callable, Mapping, Sequence
 
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from docx.shared import Inches, Pt
 
 from exporters import _pdf
@@ -35,10 +37,10 @@ TABLE_STYLE = "Light Grid Accent 1"
 FORMATS = ("docx", "pdf")
 PAGE_MARGIN_IN = 1.0
 _STANDS = {"support": "supports", "oppose": "opposes", "neutral": "is neutral on"}
-_MOSTLY = {"support": "mostly supports it", "oppose": "mostly opposes it", "neutral": "mostly neutral"}
 _ORIGIN_WORDS = {"confirmed": "machine labels an annotator confirmed unchanged", "changed": "changed by an annotator",
                  "added": "added by an annotator", "machine": "machine-only (nobody reviewed them)"}
 _SCORED = {"confirmed": "confirmed unchanged:", "changed": "later changed by an annotator:", "machine": "machine-only:"}
+QUOTE_MAX_WORDS = 30  # a longer quote is a bottom-line quote only when no shorter one is as widely carried
 TABLE_TEXT_STYLE = "Briefing Table Text"
 TABLE_FONT_PT = 9
 CELL_PADDING_IN = 0.2  # the table style's cell margins (0.075 in each side) and a little air
@@ -63,6 +65,10 @@ class BriefingInfo:
 
 def _day(value: str | None) -> str:
     return date.fromisoformat(value).strftime("%-d %b %Y") if value else "undated"
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _stands(stance: str) -> str:
@@ -123,8 +129,9 @@ def _bottom_line(c: Content, target: str) -> list[str]:
     if main:
         top = main[0]
         claims = sum(len(p.mentions) for p in c.positions[top])
-        out.append(f"The most quoted is {top} ({claims} claim{'s' if claims != 1 else ''} in "
-                   f"{len({src for p in c.positions[top] for src in p.sources})} outlet(s)), who mostly {_stands(side[top])} it.")
+        outlets = len({src for p in c.positions[top] for src in p.sources})
+        out.append(f"The most quoted is {top} ({_n(claims, 'claim')} in {_n(outlets, 'outlet')}), who mostly "
+                   f"{_stands(side[top])} it.")
     if c.changes is not None and (c.changes.shifts or c.changes.new_positions or c.changes.new_speakers):
         ch = c.changes
         bits = [f"{len(ch.new_positions)} new position(s)"]
@@ -140,11 +147,11 @@ def _bottom_line(c: Content, target: str) -> list[str]:
         out.append("No main speaker's stance moved between their first and last dated claims.")
     quotes = _strongest(c)
     if quotes:
-        out.append("Strongest quotes: " + "; ".join(f"{p.speaker} ({p.stance}, {len(p.sources)} outlet(s)): "
+        out.append("Strongest quotes: " + "; ".join(f"{p.speaker} ({p.stance}, {_n(len(p.sources), 'outlet')}): "
                                                    f"\u201c{p.best.text}\u201d" for p in quotes) + ".")
     unattributed = sum(len(s.mentions) for s in c.unattributed)
     if unattributed and len(out) < 5:
-        out.append(f"{unattributed} claim(s) come from unnamed sources (Annex).")
+        out.append(f"{_n(unattributed, 'claim')} from unnamed sources (Annex A2).")
     return out[:5]
 
 
@@ -157,7 +164,9 @@ def _strongest(c: Content) -> list[Position]:
     """The most widely carried direct quotes that take a side, one per speaker, both sides if there are two."""
     candidates = [p for sp in c.speakers for p in c.positions.get(sp, ()) if p.stance != "neutral"
                   and p.best.form == "quote" and len(p.best.text.split()) >= data().min_claim_words]
-    candidates.sort(key=lambda p: (-len(p.sources), -len(p.mentions), c.speakers.index(p.speaker)))
+    rank = {sp: n for n, sp in enumerate(c.speakers)}
+    candidates.sort(key=lambda p: (-len(p.sources), len(p.best.text.split()) > QUOTE_MAX_WORDS, -len(p.mentions),
+                                   rank[p.speaker]))
     chosen: list[Position] = []
     for p in candidates:
         if any(q.speaker == p.speaker for q in chosen):
@@ -174,16 +183,27 @@ def _strongest(c: Content) -> list[Position]:
 def _bullet_adder(doc):
     """``add(text)`` appends a paragraph in the List Bullet style.
 
-    python-docx resolves a style name by scanning every style on each call
-    (quadratic on a long briefing); the style id is resolved once here and set
-    on each paragraph's properties, the same markup ``style=`` writes.
+    python-docx resolves a style name by scanning every style on each call and finds where a paragraph goes by
+    scanning the body (both quadratic on a long briefing); here the style id is resolved once and each paragraph
+    goes straight before the section properties, with the same markup ``add_paragraph(text, style)`` writes.
     """
     style_id = doc.styles["List Bullet"].style_id
+    end = doc.element.body.sectPr
 
     def add(text: str):
-        paragraph = doc.add_paragraph(text)
-        paragraph._p.get_or_add_pPr().style = style_id
-        return paragraph
+        p = OxmlElement("w:p")
+        p_pr = OxmlElement("w:pPr")
+        p_style = OxmlElement("w:pStyle")
+        p_style.set(qn("w:val"), style_id)
+        p_pr.append(p_style)
+        run, t = OxmlElement("w:r"), OxmlElement("w:t")
+        t.text = text
+        t.set(qn("xml:space"), "preserve")
+        run.append(t)
+        p.append(p_pr)
+        p.append(run)
+        end.addprevious(p)
+        return p
 
     return add
 
@@ -339,8 +359,9 @@ def _document(c: Content, info: BriefingInfo):
     for sp in main:
         ps = c.positions.get(sp, [])
         claims = sum(len(p.mentions) for p in ps)
-        doc.add_heading(f"{sp} \u2014 {_MOSTLY[_speaker_stance(c, sp)]} ({claims} claim{'s' if claims != 1 else ''})",
-                        level=2)
+        counts = Counter(m.stance for p in ps for m in p.mentions)
+        split = ", ".join(f"{counts[s]} {s}" for s in STANCES if counts[s])
+        doc.add_heading(f"{sp} \u2014 {_n(claims, 'claim')}: {split}", level=2)
         for p in ps[: d.limits["positions_per_speaker"]]:
             shown.add(id(p))
             bullet(_position_line(p))

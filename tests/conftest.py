@@ -32,6 +32,19 @@ def annotation_config(repo_root: Path) -> str:
     return (repo_root / "annotation_configs" / "stancedesk.xml").read_text(encoding="utf-8")
 
 
+@pytest.fixture(scope="session")
+def seed_gold_with_meta(repo_root: Path) -> list:
+    """The seed articles' gold records (tests/data/seeds_gold.jsonl) with the seeds' metadata: outlet, date, title."""
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    from plugin.evaluate import read_gold
+
+    meta = json.loads((repo_root / "seeds" / "metadata.json").read_text(encoding="utf-8"))
+    return [replace(i, article=replace(i.article, meta=MappingProxyType(meta.get(i.article.doc_id) or {})))
+            for i in read_gold(repo_root / "tests" / "data" / "seeds_gold.jsonl")]
+
+
 EXAMPLE_STORY = "russia-nato"
 
 

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import io
-import json
 import re
-from dataclasses import replace
-from types import MappingProxyType
 
 import pytest
 from docx import Document
 
-from plugin.evaluate import read_gold
 
 TARGET = "Russia's security demands on NATO and the U.S."
 
 
 @pytest.fixture(scope="module")
-def seed_items(repo_root):
-    meta = {k: v for k, v in json.loads((repo_root / "seeds" / "metadata.json").read_text()).items() if isinstance(v, dict)}
-    return [replace(i, article=replace(i.article, meta=MappingProxyType(meta.get(i.article.doc_id, {}))))
-            for i in read_gold(repo_root / "tests" / "data" / "seeds_gold.jsonl")]
+def seed_items(seed_gold_with_meta):
+    return seed_gold_with_meta
 
 
 def _texts(doc, style):
@@ -163,6 +157,8 @@ def test_export_endpoints(app, client, seed_items, webhook_secret):
     assert r.status_code == 200
     doc = Document(io.BytesIO(r.data))
     assert any(h.startswith("What changed since the briefing of ") for h in _texts(doc, "Heading 1"))
+    r = client.get("/exports/briefing.pdf?story=russia-nato", headers=auth)  # rendered by LibreOffice
+    assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF-")
     r = client.get("/exports/training.zip?story=russia-nato", headers=auth)
     assert r.status_code == 200
     names = zipfile.ZipFile(io.BytesIO(r.data)).namelist()

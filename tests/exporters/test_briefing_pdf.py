@@ -3,14 +3,11 @@ with poppler: it converts cleanly, has a sensible number of pages, no table cell
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import zipfile
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
-from types import MappingProxyType
 
 import pytest
 from docx import Document
@@ -18,23 +15,18 @@ from lxml import etree
 
 from exporters import _pdf
 from exporters.briefing import BriefingInfo, write_briefing
-from plugin.evaluate import read_gold
 from plugin.exports import briefing_names
-from plugin.stories import example_stories
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 CELL_MARGINS_IN = 2 * 0.075  # the table style's left and right cell margins
 
 
 @pytest.fixture(scope="module")
-def rendered(repo_root, tmp_path_factory):
+def rendered(seed_gold_with_meta, example_story, tmp_path_factory):
     """(docx, pdf, LibreOffice's error stream) of the seed articles' briefing."""
-    meta = {k: v for k, v in json.loads((repo_root / "seeds" / "metadata.json").read_text()).items() if isinstance(v, dict)}
-    items = [replace(i, article=replace(i.article, meta=MappingProxyType(meta.get(i.article.doc_id, {}))))
-             for i in read_gold(repo_root / "tests" / "data" / "seeds_gold.jsonl")]
-    story = next(s for s in example_stories() if s.name == "russia-nato")
-    aliases, speakers = briefing_names(story)
-    info = BriefingInfo(target=story.target, title=story.title, aliases=aliases, speaker_aliases=speakers)
+    items = seed_gold_with_meta
+    aliases, speakers = briefing_names(example_story)
+    info = BriefingInfo(target=example_story.target, title=example_story.title, aliases=aliases, speaker_aliases=speakers)
     tmp = tmp_path_factory.mktemp("pdf")
     docx = write_briefing(items, tmp / "brief.docx", info)
     messages = _pdf.convert(docx, tmp / "converted.pdf")
