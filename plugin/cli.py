@@ -338,7 +338,8 @@ def up_cli(args: argparse.Namespace, settings: Settings) -> int:
 
     story = _story(args, settings)
     stack = start_stack(settings, story=story, inputs=args.inputs, project=args.project,
-                        label_studio_port=args.label_studio_port, server_port=args.port, say=say)
+                        label_studio_port=args.label_studio_port, server_port=args.port,
+                        label_studio_database_url=args.database_url, say=say)
     p, ls = stack.push, stack.label_studio
     say(
         f"story {story.name!r} -> project {p.project_title!r}: {p.tasks_created} tasks imported, {p.predictions_added} predictions added, "
@@ -600,6 +601,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--project", help="Label Studio project title (default: the story's title)")
     w.add_argument("--label-studio-port", type=int, default=8080)
     w.add_argument("--port", type=int, default=9090, help="port of the stancedesk server")
+    w.add_argument("--database-url", metavar="postgresql://USER:PASSWORD@HOST:PORT/DBNAME",
+                   help="run Label Studio on this PostgreSQL database (its own; the store's is "
+                        "$STANCEDESK_DATABASE_URL) instead of SQLite under $STANCEDESK_HOME")
     w.set_defaults(func=up_cli)
 
     y = sub.add_parser("sync", help="pull every task and annotation of a project from Label Studio and reconcile the store")

@@ -20,13 +20,14 @@ from plugin.fileio import atomic_path, write_bytes_atomic
 from plugin.labelstudio.client import PushSummary, push
 from plugin.learnt import learnt_at
 from plugin.labelstudio.local import LocalLabelStudio, port_is_free, start_label_studio
-from plugin.errors import StancedeskError
+from plugin.errors import ConfigError, StancedeskError
 from plugin.pipeline import build_pipeline
 from plugin.preannotate import preannotate
 from plugin.server import create_app
 from plugin.server.app import MAX_BODY_BYTES
 from plugin.settings import LOCAL_STACK_DIR, LOCAL_STACK_FILE, Settings
 from plugin.stories import Story
+from plugin.store.backends import redact
 
 def serve_in_thread(app, host: str, port: int):
     """Start a waitress server for ``app`` in a daemon thread; returns the server (``.close()`` stops it)."""
@@ -54,19 +55,24 @@ class Stack:
 
 
 def start_stack(settings: Settings, *, story: Story, inputs: list[Path], project: str | None = None,
-                label_studio_port: int = 8080, server_port: int = 9090,
+                label_studio_port: int = 8080, server_port: int = 9090, label_studio_database_url: str | None = None,
                 say: Callable[[str], None] = lambda _: None) -> Stack:
     """Start Label Studio and the stancedesk server, pre-annotate ``inputs`` for ``story`` and push them to the
     story's project (titled from the story unless ``project`` is given), bound to the story in the store.
 
     Re-running on the same STANCEDESK_HOME reuses the Label Studio data, the
     project, its tasks, webhook and ML backend: nothing is created twice.
+    ``label_studio_database_url`` (postgresql://...): Label Studio's own database, not the store's.
     """
+    if label_studio_database_url and label_studio_database_url == settings.database_url:
+        raise ConfigError("--database-url is STANCEDESK_DATABASE_URL, the store's database; give Label Studio a "
+                          "database of its own (CREATE DATABASE label_studio)")
     home = settings.home.resolve()
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    say(f"starting Label Studio on 127.0.0.1:{label_studio_port} (data in {home / 'label-studio'}) ...")
-    ls = start_label_studio(home / LOCAL_STACK_DIR, port=label_studio_port)
+    where = f"database {redact(label_studio_database_url)}, " if label_studio_database_url else ""
+    say(f"starting Label Studio on 127.0.0.1:{label_studio_port} ({where}data in {home / 'label-studio'}) ...")
+    ls = start_label_studio(home / LOCAL_STACK_DIR, port=label_studio_port, database_url=label_studio_database_url)
     timings["label_studio_start_s"] = time.perf_counter() - t0
     # sync and push find this Label Studio by themselves (its token is in the credentials file beside it)
     write_bytes_atomic(home / LOCAL_STACK_DIR / LOCAL_STACK_FILE, json.dumps({"url": ls.url}).encode("utf-8"))
@@ -74,11 +80,11 @@ def start_stack(settings: Settings, *, story: Story, inputs: list[Path], project
     try:
         secret = settings.webhook_secret or _local_secret(home)
         settings = Settings(home=home, label_studio_url=ls.url, label_studio_token=ls.credentials.token,
-                            webhook_secret=secret, model=settings.model)
+                            webhook_secret=secret, model=settings.model, database_url=settings.database_url)
         t0 = time.perf_counter()
         tasks_path = home / f"tasks-{story.name}.json"
         nlp = build_pipeline(settings.model, story=story)
-        summary = preannotate(inputs, tasks_path, story=story, nlp=nlp, learnt=learnt_at(home, story))
+        summary = preannotate(inputs, tasks_path, story=story, nlp=nlp, learnt=learnt_at(home, story, settings.database_url))
         timings["preannotate_s"] = time.perf_counter() - t0
         say(f"pre-annotated {summary.articles} articles: {summary.actors} actors, {summary.claims} claims")
         app = create_app({"settings": settings, "nlp": nlp, "story": story.path})

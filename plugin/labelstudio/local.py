@@ -119,12 +119,35 @@ def label_studio_executable() -> str:
     )
 
 
-def start_label_studio(data_dir: Path, *, port: int | None = None, timeout: float = 240) -> LocalLabelStudio:
+def database_env(database_url: str) -> dict[str, str]:
+    """Label Studio's own settings for its database on PostgreSQL (``DJANGO_DB=default`` and ``POSTGRE_*``, read by
+    ``label_studio.core.settings.base``) from a postgresql:// URL; LabelStudioError for any other URL."""
+    from urllib.parse import unquote, urlsplit
+
+    from plugin.store.backends import redact
+
+    parts = urlsplit(database_url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in ("postgresql", "postgres") or not parts.hostname or not parts.path.strip("/") or port == -1:
+        raise LabelStudioError(f"--database-url {redact(database_url)!r} is not a PostgreSQL URL "
+                               "(postgresql://USER:PASSWORD@HOST:PORT/DBNAME); leave it out for Label Studio's SQLite "
+                               "under STANCEDESK_HOME")
+    return {"DJANGO_DB": "default", "POSTGRE_NAME": unquote(parts.path.strip("/")),
+            "POSTGRE_USER": unquote(parts.username or "postgres"), "POSTGRE_PASSWORD": unquote(parts.password or ""),
+            "POSTGRE_HOST": parts.hostname, "POSTGRE_PORT": str(port or 5432)}
+
+
+def start_label_studio(data_dir: Path, *, port: int | None = None, timeout: float = 240, database_url: str | None = None) -> LocalLabelStudio:
     """Start Label Studio on 127.0.0.1 with its data under ``data_dir`` and wait until it answers.
 
     The admin user and legacy token are created on the first start of an empty
-    data directory and reused afterwards.
+    data directory and reused afterwards. ``database_url`` (postgresql://...): Label Studio keeps its database
+    there instead of SQLite in ``data_dir`` (its first start migrates it: a minute or more).
     """
+    database = database_env(database_url) if database_url else {"DJANGO_DB": "sqlite"}
     data_dir = Path(data_dir).resolve()
     creds, new = load_or_create_credentials(data_dir)
     os.chmod(data_dir, 0o700)  # its database holds the token, the webhook secret and the ML backend's password
@@ -136,7 +159,7 @@ def start_label_studio(data_dir: Path, *, port: int | None = None, timeout: floa
         "HOME": str(data_dir),
         "LANG": "C.UTF-8",
         "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
-        "DJANGO_DB": "sqlite",
+        **database,
         "LABEL_STUDIO_USERNAME": creds.username,
         "LABEL_STUDIO_PASSWORD": creds.password,
         "LABEL_STUDIO_USER_TOKEN": creds.token,
