@@ -52,3 +52,16 @@ def test_label_studio_runs_on_postgresql(postgres, tmp_path):
     finally:
         ls.stop()
     print(f"Label Studio's first start on an empty PostgreSQL database: {first_start:.1f} s")
+
+
+def test_up_refuses_to_put_label_studio_in_the_stores_database(tmp_path, example_story):
+    from plugin.errors import ConfigError
+    from plugin.settings import Settings
+    from plugin.stack import start_stack
+
+    url = "postgresql://postgres@127.0.0.1:5999/stancedesk"
+    with pytest.raises(ConfigError, match=r"--database-url is STANCEDESK_DATABASE_URL, the store's database; give "
+                                          r"Label Studio a database of its own"):
+        start_stack(Settings(home=tmp_path, database_url=url), story=example_story, inputs=[],
+                    label_studio_database_url=url)
+    assert not (tmp_path / "label-studio").exists()  # refused before anything started
