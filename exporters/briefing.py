@@ -134,12 +134,12 @@ def _bottom_line(c: Content, target: str) -> list[str]:
                    f"{_stands(side[top])} it.")
     if c.changes is not None and (c.changes.shifts or c.changes.new_positions or c.changes.new_speakers):
         ch = c.changes
-        bits = [f"{len(ch.new_positions)} new position(s)"]
+        bits = [f"{_n(ch.new_articles, 'new article')} with {_n(len(ch.new_positions), 'new position')}"]
         if ch.new_speakers:
-            bits.append("new speakers " + _join(ch.new_speakers[:4]))
+            bits.append("new speakers: " + _join(ch.new_speakers[:4]) + (" and others" if len(ch.new_speakers) > 4 else ""))
         if ch.shifts:
-            bits.append("; ".join(f"{s.speaker} moved from {s.before} to {s.after}" for s in ch.shifts[:3]))
-        out.append(f"Since {ch.since}: " + ", ".join(bits) + ".")
+            bits.append("shifts: " + ", ".join(f"{s.speaker} from {s.before} to {s.after}" for s in ch.shifts[:3]))
+        out.append(f"Since {ch.since}: " + "; ".join(bits) + ".")
     elif c.moves:
         out.append("What moved: " + "; ".join(f"{m.speaker} went from {m.first[1]} ({_day(m.first[0])}) to "
                                               f"{m.last[1]} ({_day(m.last[0])})" for m in c.moves[:3]) + ".")
@@ -147,12 +147,26 @@ def _bottom_line(c: Content, target: str) -> list[str]:
         out.append("No main speaker's stance moved between their first and last dated claims.")
     quotes = _strongest(c)
     if quotes:
-        out.append("Strongest quotes: " + "; ".join(f"{p.speaker} ({p.stance}, {_n(len(p.sources), 'outlet')}): "
-                                                   f"\u201c{p.best.text}\u201d" for p in quotes) + ".")
+        said = "; ".join(f"{p.speaker} ({p.stance}, {_n(len(p.sources), 'outlet')}): \u201c{p.best.text.rstrip(',')}\u201d"
+                         for p in quotes)
+        out.append(f"Strongest quotes: {said}" + ("" if said[-2:-1] in ".!?\u2026" else "."))
     unattributed = sum(len(s.mentions) for s in c.unattributed)
     if unattributed and len(out) < 5:
         out.append(f"{_n(unattributed, 'claim')} from unnamed sources (Annex A2).")
     return out[:5]
+
+
+def _spread(positions: Sequence[Position], most: int, per_speaker: int = 2) -> list[Position]:
+    """Up to ``most`` positions, a few per speaker in turn (in the order given), those that take a side first."""
+    by: dict[str, list[Position]] = {}
+    for p in sorted(positions, key=lambda p: p.stance == "neutral"):
+        by.setdefault(p.speaker, []).append(p)
+    out = []
+    for turn in range(per_speaker):
+        for ps in by.values():
+            if turn < len(ps) and len(out) < most:
+                out.append(ps[turn])
+    return out
 
 
 def _speaker_stance(c: Content, speaker: str) -> str:
@@ -293,6 +307,10 @@ def xml_safe(text):
 
 
 def _xml_safe_item(item: AnnotatedArticle) -> AnnotatedArticle:
+    names = [a.canonical for a in item.actors] + [c.speaker or "" for c in item.claims]
+    if not any(_XML_INVALID.search(t) for t in [item.article.text, *names]
+               + [v for v in item.article.meta.values() if isinstance(v, str)]):
+        return item  # claim and actor texts are slices of the article's text
     article = replace(item.article, text=xml_safe(item.article.text),
                       meta=MappingProxyType({k: xml_safe(v) for k, v in item.article.meta.items()}))
     return replace(item, article=article,
@@ -340,14 +358,15 @@ def _document(c: Content, info: BriefingInfo):
                           "briefing lists what changed since this one (or since a date: --since).")
     else:
         ch = c.changes
-        doc.add_paragraph(f"{ch.new_articles} new article(s). New speakers: {_join(ch.new_speakers) if ch.new_speakers else 'none'}. "
+        doc.add_paragraph(f"{_n(ch.new_articles, 'new article')}. New speakers: {_join(ch.new_speakers) if ch.new_speakers else 'none'}. "
                           "Shifts: " + ("; ".join(f"{s.speaker} from {s.before} to {s.after}" for s in ch.shifts)
                                         if ch.shifts else "none") + ".")
-        for p in ch.new_positions[: d.limits["positions_per_speaker"] * 2]:
+        shown_new = _spread(ch.new_positions, d.limits["positions_per_speaker"] * 2)
+        for p in shown_new:
             bullet(f"{p.speaker}: {_position_line(p)}")
-        if len(ch.new_positions) > d.limits["positions_per_speaker"] * 2:
-            doc.add_paragraph(f"{len(ch.new_positions) - d.limits['positions_per_speaker'] * 2} more new positions "
-                              "appear under their speakers below and in the Annex.")
+        if len(ch.new_positions) > len(shown_new):
+            doc.add_paragraph(f"{len(ch.new_positions) - len(shown_new)} more new positions appear under their "
+                              "speakers below and in the Annex.")
 
     doc.add_heading("Positions", level=1)
     how = ("a sentence encoder (MiniLM)" if c.grouping == "encoder" else "their shared content words")

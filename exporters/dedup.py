@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
+from functools import lru_cache
 from typing import Collection, Mapping, Sequence
 
 _WORD = re.compile(r"\w+")
@@ -115,16 +116,16 @@ def group_claims(texts: Sequence[str], *, keys: Sequence[object] | None = None,
 def content_words(text: str, *, stopwords: Collection[str], suffixes: Sequence[str]) -> list[str]:
     """The words of ``text`` that carry meaning, lower-cased, with the first matching ending of ``suffixes`` cut
     (a word keeps at least three letters)."""
-    out = []
-    for w in _words(text):
-        if w in stopwords or w.isdigit():
-            continue
-        for suffix in suffixes:
-            if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-                w = w[: -len(suffix)]
-                break
-        out.append(w)
-    return out
+    suffixes = tuple(suffixes)
+    return [_stem(w, suffixes) for w in _words(text) if w not in stopwords and not w.isdigit()]
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str, suffixes: tuple[str, ...]) -> str:
+    for suffix in suffixes:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
 
 
 def group_paraphrases(texts: Sequence[str], *, keys: Sequence[object] | None = None, stopwords: Collection[str] = (),

@@ -296,7 +296,7 @@ def test_changes_since_a_baseline(tmp_path):
                                       baseline=frozenset({"a1.txt"}))))
     assert "What changed since the briefing of 2031-03-05" in _texts(doc, "Heading 1")
     changed = _section(doc, "What changed since")
-    assert changed[0] == "1 new article(s). New speakers: Brennholt. Shifts: none."
+    assert changed[0] == "1 new article. New speakers: Brennholt. Shifts: none."
     assert any(b.startswith("Brennholt: Reported: the locks must stay open to barges") for b in changed[1:])
     assert not any(b.startswith("Garrick Poll") for b in changed[1:]), "a reprint of a briefed claim is not new"
 

@@ -83,7 +83,7 @@ def test_export_briefing_cli_from_the_store(client, app, seed_items, tmp_path, m
     assert "4 articles (1 unreviewed" in out and re.search(r"what changed: since the briefing of \d{4}-\d\d-\d\d", out)
     doc = Document(str(tmp_path / "m.docx"))
     assert any("[machine" in p.text for p in doc.paragraphs)
-    changed = next(p.text for p in doc.paragraphs if p.text.startswith("2 new article(s)."))
+    changed = next(p.text for p in doc.paragraphs if p.text.startswith("2 new articles."))
     assert "New speakers: " in changed
 
 
