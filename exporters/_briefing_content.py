@@ -290,6 +290,9 @@ def _line(text: str, start: int, end: int) -> str:
     return text[a: b if b >= 0 else len(text)].strip()
 
 
+_FIRST_LINE = re.compile(r"^[ \t]*(\S+[ \t]+\S+[ \t]+\S.*?)[ \t]*$", re.MULTILINE)  # the first line of 3+ words
+
+
 def _is_headline(item: AnnotatedArticle, claim: Claim) -> bool:
     """The claim stands in the article's title line: the line equals the metadata title, or it is the first line
     with words and no sentence end."""
@@ -298,8 +301,10 @@ def _is_headline(item: AnnotatedArticle, claim: Claim) -> bool:
     title = item.article.meta.get("title")
     if isinstance(title, str) and title.strip() and " ".join(line.split()) == " ".join(title.split()):
         return True
-    first = next((ln.strip() for ln in text.splitlines() if len(ln.split()) >= 3), "")
-    return bool(first) and line == first and not re.search(r"[.!?\u201d\"]$", line) and text.find(first) <= claim.start
+    end = text.find("\n", claim.end)
+    first = _FIRST_LINE.search(text, 0, len(text) if end < 0 else end)
+    return (first is not None and first.start(1) <= claim.start and claim.end <= first.end(1)
+            and not re.search(r"[.!?\u201d\"]$", first.group(1)))
 
 
 def _is_denial(item: AnnotatedArticle, claim: Claim) -> bool:

@@ -43,6 +43,7 @@ _SCORED = {"confirmed": "confirmed unchanged:", "changed": "later changed by an 
 QUOTE_MAX_WORDS = 30  # a longer quote is a bottom-line quote only when no shorter one is as widely carried
 TABLE_TEXT_STYLE = "Briefing Table Text"
 TABLE_FONT_PT = 9
+LONGEST_MEASURED = 12  # a column's longest words by letters that are measured (a wider one has more letters)
 CELL_PADDING_IN = 0.2  # the table style's cell margins (0.075 in each side) and a little air
 
 
@@ -205,17 +206,7 @@ def _bullet_adder(doc):
     end = doc.element.body.sectPr
 
     def add(text: str):
-        p = OxmlElement("w:p")
-        p_pr = OxmlElement("w:pPr")
-        p_style = OxmlElement("w:pStyle")
-        p_style.set(qn("w:val"), style_id)
-        p_pr.append(p_style)
-        run, t = OxmlElement("w:r"), OxmlElement("w:t")
-        t.text = text
-        t.set(qn("xml:space"), "preserve")
-        run.append(t)
-        p.append(p_pr)
-        p.append(run)
+        p = _paragraph(text, style_id)
         end.addprevious(p)
         return p
 
@@ -250,7 +241,8 @@ def _column_widths(header: Sequence[str], rows: Sequence[Sequence[str]], total_i
     for n, h in enumerate(header):
         texts = [str(row[n]) for row in rows]
         bold = n == 0  # the table style sets the first column in bold, like the header row
-        longest = max([_word_width_in(w, bold) for t in texts for w in t.split()] + [_word_width_in(h, True)])
+        words = sorted({w for t in texts for w in t.split()}, key=len, reverse=True)[:LONGEST_MEASURED]
+        longest = max([_word_width_in(w, bold) for w in words] + [_word_width_in(h, True)])
         need.append(longest + CELL_PADDING_IN)
         length.append(sum(len(t) for t in texts) / max(1, len(texts)) + 1)
     spare = max(0.0, total_in - sum(need))
@@ -259,19 +251,43 @@ def _column_widths(header: Sequence[str], rows: Sequence[Sequence[str]], total_i
 
 
 def _table(doc, header: list[str], rows: list[list[str]], *, total_in: float, flexible: Sequence[int] = (0,)):
+    """A table in the table style with fixed column widths; rows are written as the markup python-docx writes for
+    ``add_row`` and ``cell.text``, without its scan of the whole table for each row."""
     widths = _column_widths(header, rows, total_in, flexible=flexible)
     style_id = doc.styles[TABLE_TEXT_STYLE].style_id
-    table = doc.add_table(rows=1, cols=len(header))
+    table = doc.add_table(rows=0, cols=len(header))
     table.style = TABLE_STYLE
     table.autofit = False
     for col, w in zip(table.columns, widths):
         col.width = Inches(w)
-    for cells, texts in [(table.rows[0].cells, header)] + [(table.add_row().cells, row) for row in rows]:
-        for cell, text, w in zip(cells, texts, widths):
-            cell.text = text
-            cell.width = Inches(w)
-            cell.paragraphs[0]._p.get_or_add_pPr().style = style_id
+    twips = [str(int(round(w * 1440))) for w in widths]
+    for texts in [header] + rows:
+        tr = OxmlElement("w:tr")
+        for text, width in zip(texts, twips):
+            tc, tc_pr, tc_w = OxmlElement("w:tc"), OxmlElement("w:tcPr"), OxmlElement("w:tcW")
+            tc_w.set(qn("w:w"), width)
+            tc_w.set(qn("w:type"), "dxa")
+            tc_pr.append(tc_w)
+            tc.append(tc_pr)
+            tc.append(_paragraph(text, style_id))
+            tr.append(tc)
+        table._tbl.append(tr)
     return table
+
+
+def _paragraph(text: str, style_id: str):
+    """A ``w:p`` in the style ``style_id`` holding ``text`` in one run (what ``add_paragraph(text, style)`` writes)."""
+    p, p_pr, p_style = OxmlElement("w:p"), OxmlElement("w:pPr"), OxmlElement("w:pStyle")
+    p_style.set(qn("w:val"), style_id)
+    p_pr.append(p_style)
+    p.append(p_pr)
+    if text:
+        run, t = OxmlElement("w:r"), OxmlElement("w:t")
+        t.text = text
+        t.set(qn("xml:space"), "preserve")
+        run.append(t)
+        p.append(run)
+    return p
 
 
 def _add_table_text_style(doc) -> None:
