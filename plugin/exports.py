@@ -187,6 +187,10 @@ def export_briefing(store: Store, output: Path, *, model: str, story: Story, pro
 
     everything = unify_names(list(items.values()))  # "Putin" counts toward "Vladimir Putin"
     chosen = [i for i in everything if in_period(i)]
+    if everything and not chosen:
+        undated = sum(1 for i in everything if not day(i))
+        raise ExportError(f"none of the story's {len(everything)} articles is dated from {since or 'the start'} to "
+                          f"{until or 'the latest'} ({undated} undated); widen --since/--until or leave them out")
     baseline, baseline_items, changes_since = None, [], ""
     if since:
         baseline_items = [i for i in everything if day(i) and day(i) < since]

@@ -52,7 +52,7 @@ def _deliver(client, webhook_secret, seed_items, tasks=(1, 2, 3)):
         assert client.post("/webhook", json=body, headers={"X-Stancedesk-Secret": webhook_secret}).status_code == 200
     last = seed_items[3]
     body = {"action": "TASKS_CREATED", "project": {"id": 1},
-            "tasks": [{"id": 4, "data": {"text": last.article.text, "doc_id": last.article.doc_id}}]}
+            "tasks": [{"id": 4, "data": {"text": last.article.text, "doc_id": last.article.doc_id, **dict(last.article.meta)}}]}
     assert client.post("/webhook", json=body, headers={"X-Stancedesk-Secret": webhook_secret}).status_code == 200
 
 
@@ -85,6 +85,19 @@ def test_export_briefing_cli_from_the_store(client, app, seed_items, tmp_path, m
     assert any("[machine" in p.text for p in doc.paragraphs)
     changed = next(p.text for p in doc.paragraphs if p.text.startswith("2 new articles."))
     assert "New speakers: " in changed
+
+    # --since: the period starts there, and what changed compares with the articles dated before it
+    assert main(argv + ["-o", str(tmp_path / "s.docx"), "--include-unreviewed", "--since", "2022-01-01"]) == 0
+    out = capsys.readouterr().out
+    assert "1 articles (1 unreviewed" in out and "what changed: since 2022-01-01" in out
+    doc = Document(str(tmp_path / "s.docx"))
+    assert "What changed since 2022-01-01" in _texts(doc, "Heading 1")
+    assert next(p.text for p in doc.paragraphs if p.text.startswith("Period:")).startswith("Period: 27 Jan 2022 to 27 Jan 2022.")
+    assert any(p.text.startswith("1 new article. ") for p in doc.paragraphs)
+    assert main(argv + ["-o", str(tmp_path / "none.docx"), "--since", "2030-01-01"]) == 2
+    assert re.search(r"none of the story's 3 articles is dated from 2030-01-01 to the latest \(2 undated\); widen "
+                     r"--since/--until", capsys.readouterr().err)
+    assert not (tmp_path / "none.docx").exists()
 
 
 def test_export_briefing_cli_on_an_empty_store(tmp_path, monkeypatch, capsys):
