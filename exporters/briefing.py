@@ -42,6 +42,7 @@ _ORIGIN_WORDS = {"confirmed": "machine labels an annotator confirmed unchanged",
 _SCORED = {"confirmed": "confirmed unchanged:", "changed": "later changed by an annotator:", "machine": "machine-only:"}
 QUOTE_MAX_WORDS = 30  # a longer quote is a bottom-line quote only when no shorter one is as widely carried
 TABLE_TEXT_STYLE = "Briefing Table Text"
+TABLE_INTRO_STYLE = "Briefing Table Intro"
 TABLE_FONT_PT = 9
 LONGEST_MEASURED = 12  # a column's longest words by letters that are measured (a wider one has more letters)
 CELL_PADDING_IN = 0.2  # the table style's cell margins (0.075 in each side) and a little air
@@ -290,12 +291,17 @@ def _paragraph(text: str, style_id: str):
     return p
 
 
-def _add_table_text_style(doc) -> None:
+def _add_table_styles(doc) -> None:
+    """The table text style (small, no spacing) and the style of a paragraph that introduces a table (kept on the
+    table's page)."""
     style = doc.styles.add_style(TABLE_TEXT_STYLE, WD_STYLE_TYPE.PARAGRAPH)
     style.base_style = doc.styles["Normal"]
     style.font.size = Pt(TABLE_FONT_PT)
     style.paragraph_format.space_after = Pt(0)
     style.paragraph_format.space_before = Pt(0)
+    intro = doc.styles.add_style(TABLE_INTRO_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    intro.base_style = doc.styles["Normal"]
+    intro.paragraph_format.keep_with_next = True
 
 
 def _actor_rows(rows) -> list[list[str]]:
@@ -349,7 +355,7 @@ def _document(c: Content, info: BriefingInfo):
     props.created = datetime.now(timezone.utc)
     props.keywords = "stance; claims; actors"
     bullet = _bullet_adder(doc)
-    _add_table_text_style(doc)
+    _add_table_styles(doc)
 
     doc.add_paragraph(info.title, style="Title")
     doc.add_paragraph(f"Stance toward: {info.target}", style="Subtitle")
@@ -417,7 +423,7 @@ def _document(c: Content, info: BriefingInfo):
     doc.add_heading("Main actors", level=1)
     rows = _main_actor_rows(c)
     doc.add_paragraph(f"Speakers with claims first, then the most-mentioned actors: {len(rows)} of {len(c.actors)}; "
-                      "all of them are in the Annex.")
+                      "all of them are in the Annex.", style=TABLE_INTRO_STYLE)
     _table(doc, ACTOR_HEADER, _actor_rows(rows), total_in=width_in)
 
     doc.add_heading("Sources", level=1)
