@@ -189,14 +189,11 @@ def majority(stances) -> str:
 
 # -- names ------------------------------------------------------------------------
 def display_name(name: str) -> str:
-    """A canonical name as printed: words after the first that are lower-case get a capital, except small words
-    ("Russian foreign ministry" -> "Russian Foreign Ministry", "Ministry of Defence" unchanged)."""
-    words = name.split(" ")
-    if not words or not words[0][:1].isupper() or all(w[:1].isupper() or not w[:1].isalpha() for w in words):
-        return name
+    """A canonical name as printed: its lower-case words get a capital, except small words ("Russian foreign
+    ministry" -> "Russian Foreign Ministry"; "Ministry of Defence" and "von Tessel" unchanged)."""
     small = data().name_small_words
-    return " ".join(w if n == 0 or w in small or not w[:1].isalpha() else w[:1].upper() + w[1:]
-                    for n, w in enumerate(words))
+    words = name.split(" ")
+    return " ".join(w[:1].upper() + w[1:] if w[:1].islower() and w not in small else w for w in words)
 
 
 def _namer(items: Sequence[AnnotatedArticle], aliases: Mapping[str, str],

@@ -323,3 +323,17 @@ def test_machine_output_is_visibly_marked(seed_items, tmp_path):
     doc = Document(str(path))
     assert any("[machine" in b for b in _texts(doc, "List Bullet"))
     assert "machine-only (nobody reviewed them)" in " ".join(_section(doc, "Provenance and method"))
+
+
+@pytest.mark.parametrize("canonical, printed", [("harbour council of the north", "Harbour Council of the North"),
+                                                ("Valley water board", "Valley Water Board"),
+                                                ("Ministry of Canals", "Ministry of Canals"),
+                                                ("von Tessel", "von Tessel")],
+                         ids=["all-lower-case", "capitalised", "small-words-kept", "particle-name"])
+def test_actor_names_print_capitalised(tmp_path, canonical, printed):
+    text = f"{canonical} said the canal tolls must be cut for barges. Nobody else spoke."
+    item = article("n.txt", text, [("the canal tolls must be cut for barges", canonical, canonical, "oppose")],
+                   meta={"outlet": "Valley Post"}, actors=[(canonical, "ORG", canonical)])
+    doc = Document(str(write_briefing([item], tmp_path / "n.docx", BriefingInfo(target=INVENTED_TARGET, title="t"))))
+    assert doc.tables[0].rows[1].cells[0].text == printed
+    assert _texts(doc, "Heading 2")[0].startswith(f"{printed} \u2014 1 claim: 1 oppose")
