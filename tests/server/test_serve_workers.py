@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -109,45 +108,37 @@ def test_a_worker_killed_mid_burst_loses_and_duplicates_nothing(tmp_path, databa
     deliveries = 400
     acked: set[int] = set()
     cut_off = []
-    pending = iter(range(deliveries))
-    lock = threading.Lock()
+    http = httpx.Client(headers={"X-Stancedesk-Secret": SECRET}, timeout=30)
 
-    def client():
-        with httpx.Client(headers={"X-Stancedesk-Secret": SECRET}, timeout=30) as http:
-            while True:
-                with lock:
-                    n = next(pending, None)
-                if n is None:
-                    return
-                for _ in range(100):
-                    try:
-                        r = http.post(f"http://127.0.0.1:{port}/webhook", json=_annotation_body(n))
-                    except httpx.TransportError:
-                        cut_off.append(n)
-                        time.sleep(0.05)
-                        continue
-                    assert r.status_code == 200, r.text
-                    with lock:
-                        acked.add(n)
-                    break
+    def deliver(n: int) -> None:
+        for _ in range(100):
+            try:
+                r = http.post(f"http://127.0.0.1:{port}/webhook", json=_annotation_body(n))
+            except httpx.TransportError:  # cut off by the kill: sent again
+                cut_off.append(n)
+                time.sleep(0.05)
+                continue
+            assert r.status_code == 200, r.text
+            acked.add(n)
+            return
 
     try:
         victim = int(_children(proc.pid)[0])
         time.sleep(WORKER_GRACE_S)  # a worker that dies sooner after its start is taken for one that cannot start
-        clients = [threading.Thread(target=client) for _ in range(8)]
-        for t in clients:
-            t.start()
-        while len(acked) < deliveries // 4 and proc.poll() is None:
-            time.sleep(0.01)
-        os.kill(victim, signal.SIGKILL)
-        killed_at = len(acked)
-        for t in clients:
-            t.join()
+        with ThreadPoolExecutor(8) as pool:
+            sent = [pool.submit(deliver, n) for n in range(deliveries)]
+            while len(acked) < deliveries // 4 and proc.poll() is None:
+                time.sleep(0.01)
+            os.kill(victim, signal.SIGKILL)
+            killed_at = len(acked)
+            for future in sent:
+                future.result()
         assert killed_at < deliveries, "the burst ended before the kill"
         assert proc.poll() is None, "serve stopped with its worker"
         survivors = _children(proc.pid)
         assert len(survivors) == 2 and str(victim) not in survivors
     finally:
+        http.close()
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
     assert f"server worker {victim} ended (killed by signal 9)" in err
