@@ -337,3 +337,14 @@ def test_actor_names_print_capitalised(tmp_path, canonical, printed):
     doc = Document(str(write_briefing([item], tmp_path / "n.docx", BriefingInfo(target=INVENTED_TARGET, title="t"))))
     assert doc.tables[0].rows[1].cells[0].text == printed
     assert _texts(doc, "Heading 2")[0].startswith(f"{printed} \u2014 1 claim: 1 oppose")
+
+
+@pytest.mark.parametrize("most, method", [(None, "a sentence encoder (MiniLM)"), (1, "their shared content words")],
+                         ids=["encoder", "over-the-limit"])
+def test_paraphrases_by_the_sentence_encoder_up_to_a_limit(tmp_path, most, method):
+    from plugin.exports import _sentence_encoder
+
+    path = write_briefing(CANAL, tmp_path / "e.docx", BriefingInfo(target=INVENTED_TARGET, title="t"),
+                          encode=_sentence_encoder("encoder"), encode_max=most)
+    intro = _section(Document(str(path)), "Positions")[0]
+    assert f"grouped by meaning ({method})" in intro
