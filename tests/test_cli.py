@@ -405,3 +405,18 @@ def test_progress_shows_the_rate_and_time_left_on_a_terminal_and_nothing_elsewhe
     assert re.search(r"pre-annotated 4/4 articles, [\d.]+ articles/s, done\n$", lines[-1])
     with open(tmp_path / "log.txt", "w") as file:
         assert rate_printer(file) is None  # not a terminal: quiet
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--engine", "dask"], r"--engine dask needs --address: local\[N\]"),
+    (["--address", "local[2]"], r"--address local\[2\] needs --engine dask"),
+    (["--engine", "dask", "--address", "local[0]"], r"asks for no workers"),
+    (["--engine", "dask", "--address", "tcp://127.0.0.1:1", "--n-process", "0"], r"--n-process must be 1 or more"),
+])
+def test_engine_options_that_cannot_work_are_one_line_errors(capsys, tmp_path, monkeypatch, extra, message):
+    monkeypatch.setenv("STANCEDESK_HOME", str(tmp_path / "home"))
+    (tmp_path / "a.txt").write_text("Mara Quint said the pact would fail.", encoding="utf-8")
+    rc, out, err = run(capsys, ["preannotate", tmp_path / "a.txt", "-o", tmp_path / "t.json", "--story", "russia-nato",
+                                *extra])
+    assert_user_error(rc, out, err, message)
+    assert not (tmp_path / "t.json").exists()
