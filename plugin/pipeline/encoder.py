@@ -18,6 +18,7 @@ import importlib.util
 import json
 import multiprocessing
 import os
+import threading
 from collections import OrderedDict
 from pathlib import Path
 from typing import Sequence
@@ -37,7 +38,7 @@ def available() -> bool:
 
 
 class Encoder:
-    """Texts to L2-normalised float32 embeddings (n, 384), with a per-process cache."""
+    """Texts to L2-normalised float32 embeddings (n, 384), with a per-process cache; thread-safe."""
 
     def __init__(self, directory: Path = ENCODER_DIR, *, threads: int = 0, cache_size: int = CACHE_SIZE):
         import onnxruntime
@@ -58,8 +59,13 @@ class Encoder:
         self.cache: OrderedDict[str, object] = OrderedDict()
         self.cache_size = cache_size
         self.hits = self.misses = 0
+        self.lock = threading.Lock()  # the stance component encodes in a helper thread; a server, in several
 
     def encode(self, texts: Sequence[str]):
+        with self.lock:
+            return self._encode(texts)
+
+    def _encode(self, texts: Sequence[str]):
         import numpy as np
 
         out = np.empty((len(texts), self.dimension), dtype=np.float32)

@@ -172,3 +172,32 @@ def test_a_saved_pipeline_keeps_its_stance_model(example_story, tmp_path):
     inputs, _ = _toy_inputs()
     assert again.get_pipe("stancedesk_stance").classifier.predict(inputs) == \
         nlp.get_pipe("stancedesk_stance").classifier.predict(inputs)
+
+
+# invented: claims of several speakers, some repeated word for word (a reprint)
+_PIPE_TEXTS = [
+    "The foreign ministry said the alliance must stop its expansion at once.",
+    "\"We reject these demands,\" a spokesman in Brussels said on Monday.",
+    "Officials said the talks in Geneva would continue next week.",
+    "The foreign ministry said the alliance must stop its expansion at once.",
+    "Senator Brill said the proposals were unacceptable and dangerous.",
+]
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("kind", KINDS)
+def test_pipe_annotates_as_one_doc_at_a_time(kind, example_story, tmp_path):
+    """The classifier of batch N runs in a helper thread while batch N+1 is parsed: same docs, same order,
+    the same stances and probabilities as calling the pipeline on each text alone."""
+    from plugin.pipeline import build_pipeline, extensions
+
+    new_classifier(kind, TARGET).fit(*_toy_inputs()).save(tmp_path / "m")
+    nlp = build_pipeline(story=example_story, stance_model=str(tmp_path / "m"))
+
+    def stances(doc):
+        return [(c.text, c._.stance, c._.stance_score, c._.stance_probs) for c in extensions.claims(doc)]
+
+    alone = [stances(nlp(t)) for t in _PIPE_TEXTS]
+    piped = [stances(d) for d in nlp.pipe(_PIPE_TEXTS * 2, batch_size=2)]
+    assert piped == alone * 2
+    assert sum(len(s) for s in alone) >= 4 and all(p is not None for s in alone for *_, p in s)
