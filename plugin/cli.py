@@ -329,13 +329,20 @@ def _wait_text(status: int) -> str:
 
 def up_cli(args: argparse.Namespace, settings: Settings) -> int:
     import signal
-    import threading
+    import time
 
     from plugin.stack import start_stack
 
     def say(message: str) -> None:
         print(message, flush=True)
 
+    def interrupt(*_) -> None:
+        raise KeyboardInterrupt
+
+    # from the first moment, not once the stack is up: a process started in the background inherits an ignored
+    # SIGINT, and Ctrl-C while Label Studio starts must stop it (start_stack stops what it started)
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     story = _story(args, settings)
     stack = start_stack(settings, story=story, inputs=args.inputs, project=args.project,
                         label_studio_port=args.label_studio_port, server_port=args.port,
@@ -353,18 +360,16 @@ def up_cli(args: argparse.Namespace, settings: Settings) -> int:
     say("  " + ", ".join(f"{k} {v:.1f}" for k, v in stack.timings.items()))
     say("")
     say("Ctrl-C stops everything started here.")
-    stopped = threading.Event()
-    # explicit handlers: a process started in the background may inherit an ignored SIGINT
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    signal.signal(signal.SIGINT, lambda *_: stopped.set())
     try:
-        while not stopped.wait(1):
-            if ls.process.poll() is not None:
-                say(f"Label Studio exited (code {ls.process.returncode}); see {ls.log_path}")
-                break
+        while ls.process.poll() is None:
+            time.sleep(1)
+        say(f"Label Studio exited (code {ls.process.returncode}); see {ls.log_path}")
     except KeyboardInterrupt:
         pass
     finally:
+        # a second Ctrl-C must not cut the stopping short and leave Label Studio running
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         say("stopping ...")
         stack.stop()
     return 0

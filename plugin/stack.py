@@ -29,14 +29,38 @@ from plugin.settings import LOCAL_STACK_DIR, LOCAL_STACK_FILE, Settings
 from plugin.stories import Story
 from plugin.store.backends import redact
 
-def serve_in_thread(app, host: str, port: int):
-    """Start a waitress server for ``app`` in a daemon thread; returns the server (``.close()`` stops it)."""
+class ThreadedServer:
+    """A waitress server running in a daemon thread; ``close()`` stops it from any thread.
+
+    The loop runs in short rounds and the server closes its own sockets in its own
+    thread, so stopping it never makes a select() on a closed descriptor fail.
+    """
+
+    def __init__(self, server) -> None:
+        self._server = server
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stancedesk-server", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        server = self._server
+        try:
+            while not self._stopping.is_set():
+                server.asyncore.loop(timeout=0.2, map=server._map, count=1)
+        finally:
+            server.task_dispatcher.shutdown()
+            server.close()
+
+    def close(self, timeout: float = 10) -> None:
+        self._stopping.set()
+        self._thread.join(timeout)
+
+
+def serve_in_thread(app, host: str, port: int) -> ThreadedServer:
+    """Start a waitress server for ``app`` in a daemon thread; returns it (``.close()`` stops it)."""
     if not port_is_free(port):
         raise StancedeskError(f"port {port} on {host} is taken; choose another with --port")
-    server = create_server(app, host=host, port=port, threads=8, max_request_body_size=MAX_BODY_BYTES)
-    thread = threading.Thread(target=server.run, name="stancedesk-server", daemon=True)
-    thread.start()
-    return server
+    return ThreadedServer(create_server(app, host=host, port=port, threads=8, max_request_body_size=MAX_BODY_BYTES))
 
 
 @dataclass

@@ -205,11 +205,46 @@ def webhook_secret() -> str:
 
 
 @pytest.fixture(scope="session")
-def label_studio(tmp_path_factory):
-    """A real Label Studio on a free loopback port with a temporary data dir; stopped at the end."""
+def outbound_calls():
+    """A listener on loopback standing in for the outside world: Label Studio's proxy in these tests. Yields the
+    first line of every request that reached it ("CONNECT host:443 HTTP/1.1" for a call out over HTTPS)."""
+    import socket
+    import threading
+
+    lines: list[str] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.5)
+    stopping = threading.Event()
+
+    def serve() -> None:
+        while not stopping.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                try:
+                    lines.append(conn.makefile("rb").readline().decode("latin-1").strip())
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    lines_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    yield lines_url, lines
+    stopping.set()
+    thread.join(5)
+    listener.close()
+
+
+@pytest.fixture(scope="session")
+def label_studio(tmp_path_factory, outbound_calls):
+    """A real Label Studio on a free loopback port with a temporary data dir; stopped at the end. Its calls out
+    go to the ``outbound_calls`` listener."""
     from plugin.labelstudio.local import start_label_studio
 
-    server = start_label_studio(tmp_path_factory.mktemp("label-studio"))
+    server = start_label_studio(tmp_path_factory.mktemp("label-studio"), outbound_proxy=outbound_calls[0])
     yield server
     server.stop()
 

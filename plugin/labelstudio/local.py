@@ -40,6 +40,12 @@ def _all_but_loopback() -> str:
 
 
 NON_LOOPBACK = _all_but_loopback()
+# Label Studio's server makes a few calls out of its own (tips fetched from GitHub for the help panel, and what a
+# setting left on would send). Its HTTP clients honour the proxy variables: every host but loopback goes to this
+# proxy on loopback, where nothing listens (port 9, "discard"), so those calls fail at once and nothing leaves
+# the machine. Loopback (webhooks, the ML backend) is reached directly.
+DEAD_PROXY = "http://127.0.0.1:9"
+LOOPBACK_HOSTS = "127.0.0.1,localhost,::1"
 DEFAULT_USER = "admin@stancedesk.local"
 
 
@@ -140,12 +146,14 @@ def database_env(database_url: str) -> dict[str, str]:
             "POSTGRE_HOST": parts.hostname, "POSTGRE_PORT": str(port or 5432)}
 
 
-def start_label_studio(data_dir: Path, *, port: int | None = None, timeout: float = 240, database_url: str | None = None) -> LocalLabelStudio:
+def start_label_studio(data_dir: Path, *, port: int | None = None, timeout: float = 240,
+                       outbound_proxy: str = DEAD_PROXY, database_url: str | None = None) -> LocalLabelStudio:
     """Start Label Studio on 127.0.0.1 with its data under ``data_dir`` and wait until it answers.
 
     The admin user and legacy token are created on the first start of an empty
     data directory and reused afterwards. ``database_url`` (postgresql://...): Label Studio keeps its database
-    there instead of SQLite in ``data_dir`` (its first start migrates it: a minute or more).
+    there instead of SQLite in ``data_dir`` (its first start migrates it: a minute or more). Its calls to hosts other than loopback
+    go to ``outbound_proxy`` (by default a loopback port where nothing listens).
     """
     database = database_env(database_url) if database_url else {"DJANGO_DB": "sqlite"}
     data_dir = Path(data_dir).resolve()
@@ -171,6 +179,8 @@ def start_label_studio(data_dir: Path, *, port: int | None = None, timeout: floa
         "LABEL_STUDIO_USER_ADDITIONAL_BANNED_SUBNETS": NON_LOOPBACK,
         "SENTRY_DSN": "",
         "FRONTEND_SENTRY_DSN": "",
+        **{name: outbound_proxy for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")},
+        **{name: LOOPBACK_HOSTS for name in ("NO_PROXY", "no_proxy")},
     }
     log_path = data_dir / "label-studio.log"
     log = open(log_path, "ab")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
+from plugin.copies import copies_of, find_copies, with_copies, without_copies
 from plugin.errors import TaskError
 from plugin.records import ACTOR_LABELS, STANCES, Actor, AnnotatedArticle, Article, Claim
 
@@ -23,6 +24,7 @@ _META_CANONICAL = "canonical: "
 _META_KIND = "kind: "
 _META_SPEAKER = "speaker: "
 _META_STANCE_P = "stance p: "
+_META_REPEATED = "repeated: "
 _QUOTE_MARKS = "\"\u201c\u201d\u201e\u00ab\u00bb\u2018\u2019"
 
 
@@ -38,10 +40,15 @@ def entity_region(actor: Actor, region_id: str) -> dict:
     }
 
 
-def claim_region(claim: Claim, region_id: str) -> dict:
+def claim_region(claim: Claim, region_id: str, *, copies: int = 0) -> dict:
+    """A claim region; ``copies``: how many later identical paragraphs repeat it (they take this region's
+    correction, so the annotator is told to correct it here once)."""
     notes = [_META_KIND + claim.kind, _META_SPEAKER + (claim.speaker or "(unattributed)")]
     if claim.stance_probs:  # the annotator sees how sure the stance model was of each class
         notes.append(_META_STANCE_P + ", ".join(f"{k} {v:.2f}" for k, v in claim.stance_probs))
+    if copies:
+        notes.append(_META_REPEATED + ("1 later copy of this paragraph takes" if copies == 1 else
+                                       f"{copies} later copies of this paragraph take") + " this correction")
     return {
         "id": region_id,
         "from_name": CLAIM_FROM,
@@ -71,7 +78,12 @@ def relation_result(actor_id: str, claim_id: str) -> dict:
 
 
 def prediction_result(item: AnnotatedArticle) -> list[dict]:
-    """The ``result`` list of one prediction: actors, claims, stances, then ``said`` relations."""
+    """The ``result`` list of one prediction: actors, claims, stances, then ``said`` relations.
+
+    Later copies of a repeated paragraph are left empty: the annotator corrects the first copy once, and
+    whoever reads the result back gives the copies its annotations (see ``plugin.copies``)."""
+    copies = find_copies(item.article.text)
+    item = without_copies(item, copies)
     result: list[dict] = []
     actor_ids: dict[tuple[int, int], str] = {}
     for n, actor in enumerate(item.actors, start=1):
@@ -81,7 +93,7 @@ def prediction_result(item: AnnotatedArticle) -> list[dict]:
     relations = []
     for n, claim in enumerate(item.claims, start=1):
         rid = f"c{n}"
-        result.append(claim_region(claim, rid))
+        result.append(claim_region(claim, rid, copies=copies_of(claim.start, claim.end, copies)))
         result.append(stance_result(claim, rid))
         if claim.speaker_span is not None and tuple(claim.speaker_span) in actor_ids:
             relations.append(relation_result(actor_ids[tuple(claim.speaker_span)], rid))
@@ -140,6 +152,9 @@ def annotated_from_result(text: str, result: Iterable[Mapping], *, doc_id: str =
     A region that does not fit the text raises ``TaskError`` naming it; when a
     ``problems`` list is given, the region is left out of the records and the
     problem appended there instead (the caller keeps the raw result).
+
+    A later copy of a repeated paragraph with nothing marked in it takes the
+    marks of its first copy (``plugin.copies``): one correction counts for all.
     """
 
     def bad(message: str) -> None:
@@ -227,12 +242,12 @@ def annotated_from_result(text: str, result: Iterable[Mapping], *, doc_id: str =
             )
         )
     article = Article(doc_id=doc_id, text=text, meta=MappingProxyType(dict(meta or {})))
-    return AnnotatedArticle(
+    return with_copies(AnnotatedArticle(
         article=article,
         actors=tuple(sorted(actors.values(), key=lambda a: (a.start, a.end))),
         claims=tuple(sorted(claims, key=lambda c: (c.start, c.end))),
         model_version=model_version,
-    )
+    ))
 
 
 def annotated_from_task(task: Mapping) -> AnnotatedArticle:

@@ -49,7 +49,12 @@ class ServerState:
         story, else the only registered one. Raises ``ConfigError`` naming the fix when none applies."""
         home = self.settings.home
         project_id = project_id_of(project)
-        if project_id is not None and (story := story_of_project(home, self.store, project_id)) is not None:
+        bound = self.store.project_story(project_id) if project_id is not None else None
+        if bound and self.default_story is not None:
+            default = resolve_story(home, self.default_story)
+            if default.name == bound:  # the server's own story, perhaps a file that was never registered
+                return default
+        if bound and (story := story_of_project(home, self.store, project_id)) is not None:
             return story
         named = {t["data"]["story"] for t in tasks if isinstance(t, dict) and isinstance(t.get("data"), dict)
                  and isinstance(t["data"].get("story"), str)}

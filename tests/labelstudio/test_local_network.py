@@ -26,3 +26,16 @@ def test_everything_but_loopback_is_banned(address):
 @pytest.mark.parametrize("address", ["127.0.0.1", "127.1.2.3", "::1"])
 def test_loopback_is_allowed(address):
     assert not banned(address)
+
+
+@pytest.mark.labelstudio
+def test_label_studio_calls_out_only_through_the_dead_proxy(label_studio, outbound_calls):
+    """Label Studio's help panel fetches tips from GitHub on the server side: that call goes to the proxy the local
+    stack sets (here the test's listener on loopback; in `up`, a loopback port where nothing listens)."""
+    import httpx
+
+    _, lines = outbound_calls
+    r = httpx.get(f"{label_studio.url}/heidi-tips/", timeout=30)
+    assert r.status_code >= 400  # no tips: the call out failed
+    assert any(line.startswith("CONNECT raw.githubusercontent.com:443") for line in lines), lines
+

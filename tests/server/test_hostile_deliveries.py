@@ -144,7 +144,9 @@ def test_predict_answers_for_a_text_longer_than_a_piece(bound, client, monkeypat
     from plugin import preannotate as pre
 
     monkeypatch.setattr(pre, "PIECE_CHARS", 400)
-    text = "Kremlin spokesman Dmitry Peskov said the talks should not drag on.\n\n" * 12
+    # distinct paragraphs: identical ones would be copies, left to their first (plugin/copies.py)
+    text = "".join(f"Kremlin spokesman Dmitry Peskov said the talks should not drag on past day {n}.\n\n"
+                   for n in range(1, 13))
     r = client.post("/predict", json={"tasks": [{"id": 1, "data": {"text": text}}], "project": "1.1"}, headers=AUTH)
     assert r.status_code == 200
     regions = [x for x in r.get_json()["results"][0]["result"] if x.get("type") == "labels"]

@@ -37,6 +37,25 @@ def test_setup_reports_the_model_version(app, client, nlp):
     assert r.get_json() == {"model_version": model_version(nlp)}
 
 
+def test_setup_for_a_project_of_the_servers_own_unregistered_story_file(tmp_path, nlp):
+    """`up --story FILE` (a story never registered) binds its project by the story's name: the server must find
+    the story from its own --story, not look the name up among registered stories and refuse."""
+    from plugin.server import create_app
+    from plugin.settings import Settings
+
+    story_file = tmp_path / "elsewhere" / "toll.toml"
+    story_file.parent.mkdir()
+    story_file.write_text('[story]\nname = "brackenford-toll"\ntitle = "Toll"\ntarget = "The bridge toll"\n',
+                          encoding="utf-8")
+    app = create_app({"settings": Settings(home=tmp_path / "home", webhook_secret=WEBHOOK_SECRET), "nlp": nlp,
+                      "story": story_file})
+    app.extensions["stancedesk"].store.bind_project(3, "brackenford-toll", "Toll")
+    r = app.test_client().post("/setup", json={"project": "3.1700000000", "schema": "<View/>"}, headers=AUTH)
+    assert r.status_code == 200, r.get_json()
+    r = app.test_client().post("/setup", json={"project": "4.1700000000", "schema": "<View/>"}, headers=AUTH)
+    assert r.status_code == 200  # an unbound project gets the server's story too
+
+
 def test_predict_returns_one_result_per_task_in_order_same_as_preannotate(client, seed_tasks):
     tasks = [{"id": n, "data": t["data"]} for n, t in enumerate(seed_tasks[:3], start=10)]
     r = client.post("/predict", json={"tasks": tasks, "project": "1.1", "label_config": "<View/>", "params": {}}, headers=AUTH)
