@@ -136,6 +136,10 @@ def preannotate_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.preannotate import preannotate
 
     story = _story(args, settings)
+    if args.engine == "dask" and not args.verbose:
+        import distributed  # noqa: F401  (importing it sets its loggers to INFO: the scheduler's start-up chatter)
+
+        logging.getLogger("distributed").setLevel(logging.WARNING)
     summary = preannotate(
         args.inputs,
         args.output,
