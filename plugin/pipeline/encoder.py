@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import multiprocessing
 import os
 import threading
 from collections import OrderedDict
@@ -40,12 +39,14 @@ def available() -> bool:
 class Encoder:
     """Texts to L2-normalised float32 embeddings (n, 384), with a per-process cache; thread-safe."""
 
-    def __init__(self, directory: Path = ENCODER_DIR, *, threads: int = 0, cache_size: int = CACHE_SIZE):
+    def __init__(self, directory: Path = ENCODER_DIR, *, threads: int = 1, cache_size: int = CACHE_SIZE):
         import onnxruntime
         from tokenizers import Tokenizer
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads  # 0: ONNX Runtime's default, one per physical core
+        # one thread: the stance component runs the encoder in a helper thread beside spaCy's, which takes the
+        # other core (and 2 threads gave 5-10 % fewer claims per CPU second); 0 is one per physical core
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         # idle threads sleep instead of spinning: between claims the CPU belongs to spaCy
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -107,12 +108,11 @@ _ENCODER_PID: int | None = None
 
 
 def encoder() -> Encoder:
-    """The process's encoder, loaded on first use. A worker process of ``nlp.pipe(n_process=N)`` gets its own
-    session with one thread (a parent's thread pool does not survive a fork, and N workers share the cores)."""
+    """The process's encoder, loaded on first use; a worker process of ``nlp.pipe(n_process=N)`` loads its own
+    (a parent's session and thread pool do not survive a fork)."""
     global _ENCODER, _ENCODER_PID
     if _ENCODER is None or _ENCODER_PID != os.getpid():
-        worker = multiprocessing.parent_process() is not None
-        _ENCODER = Encoder(threads=1 if worker else 0)
+        _ENCODER = Encoder()
         _ENCODER_PID = os.getpid()
     return _ENCODER
 
