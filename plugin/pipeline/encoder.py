@@ -39,7 +39,7 @@ def available() -> bool:
 class Encoder:
     """Texts to L2-normalised float32 embeddings (n, 384), with a per-process cache; thread-safe."""
 
-    def __init__(self, directory: Path = ENCODER_DIR, *, threads: int = 1, cache_size: int = CACHE_SIZE):
+    def __init__(self, directory: Path = ENCODER_DIR, *, threads: int = 1, cache_size: int | None = None):
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -58,7 +58,7 @@ class Encoder:
         self.tokenizer.no_padding()  # the file pads everything to 128
         self.dimension = int(json.loads((directory / "encoder.json").read_text(encoding="utf-8"))["dimension"])
         self.cache: OrderedDict[str, object] = OrderedDict()
-        self.cache_size = cache_size
+        self.cache_size = CACHE_SIZE if cache_size is None else cache_size  # read at load: a benchmark may change it
         self.hits = self.misses = 0
         self.lock = threading.Lock()  # the stance component encodes in a helper thread; a server, in several
 
