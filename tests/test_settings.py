@@ -51,7 +51,7 @@ def test_empty_values_mean_unset():
 def test_env_var_names_all_share_the_prefix():
     names = [v for k, v in vars(settings_module).items() if k.startswith("ENV_")]
 
-    assert len(names) == 5
+    assert len(names) == 6
     assert all(n.startswith("STANCEDESK_") for n in names)
 
 
