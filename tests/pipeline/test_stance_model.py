@@ -86,7 +86,7 @@ def test_a_directory_that_is_not_a_stance_model(tmp_path):
         load_classifier(tmp_path)
 
 
-def test_without_torch_an_embeddings_model_names_the_extra(tmp_path, monkeypatch):
+def test_without_the_extra_an_embeddings_model_names_it(tmp_path, monkeypatch):
     (tmp_path / "meta.json").write_text('{"kind": "embeddings", "target": "x"}')
     monkeypatch.setattr(stance_model, "embeddings_available", lambda: False)
     with pytest.raises(StanceModelUnavailable, match=r"pip install 'stancedesk\[embeddings\]'"):
@@ -110,7 +110,7 @@ def test_the_bootstrap_model_is_the_default_for_its_own_target(component, exampl
     assert component.kind == "embeddings" and component.classifier.meta["trained_claims"] > 300
 
 
-def test_without_torch_the_rules_are_the_fallback(component, example_story, monkeypatch):
+def test_without_the_extra_the_rules_are_the_fallback(component, example_story, monkeypatch):
     from plugin.pipeline import configure_stance
 
     monkeypatch.setattr(stance_model, "embeddings_available", lambda: False)
