@@ -167,6 +167,9 @@ def preannotate(inputs: Sequence[str | Path], output: str | Path, *, story: Stor
     )
 
 
-def write_json_atomic(path: Path, data, *, create_parents: bool = True) -> None:
-    """Write JSON whole or not at all (temp file beside it, then rename)."""
-    write_bytes_atomic(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"), create_parents=create_parents)
+def write_json_atomic(path: Path, tasks: list, *, create_parents: bool = True) -> None:
+    """Write a JSON list of tasks whole or not at all (temp file beside it, then rename): one task per line,
+    so the file stays readable and diffable, each line by the C encoder (an indented dump goes through the pure
+    Python one, 6x slower: about 1 % of a whole pre-annotation run)."""
+    body = "[\n" + ",\n".join(json.dumps(task, ensure_ascii=False) for task in tasks) + "\n]\n" if tasks else "[]\n"
+    write_bytes_atomic(path, body.encode("utf-8"), create_parents=create_parents)
