@@ -2,8 +2,7 @@
 
     python benchmarks/bulk_preannotate.py [--articles 2000] [--workers 2] [--stance-model rules] [INPUT ...]
 
-The articles are made at run time by repeating the input articles (default: /work/shared/seeds, read, never
-copied into the repository) under new doc ids, into a temporary .jsonl. Both runs go through `preannotate`, as
+The articles are made at run time by repeating the input articles (default: the repository's seeds/) under new doc ids, into a temporary .jsonl. Both runs go through `preannotate`, as
 the CLI does (reading, the pipeline, names unified across articles, tasks checked and written). Prints the wall
 time of each, the speed-up, the engine's fixed overhead (a run of 2 articles: cluster start, the model loaded
 in each worker, shutdown) and whether the two outputs are identical byte for byte.
@@ -36,7 +35,7 @@ def timed(inputs, output: Path, **kwargs) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("inputs", nargs="*", default=["/work/shared/seeds"])
+    parser.add_argument("inputs", nargs="*", default=[str(REPO / "seeds")])
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--stance-model", default="rules", help="rules (default), or a stance model directory")

@@ -26,6 +26,7 @@ import functools
 import hashlib
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -197,7 +198,7 @@ def warm(docs, held_out, kind):
 
 
 ENCODERS = ("onnx-int8", "torch-fp32", "model2vec")
-MODEL2VEC_DIR = Path("/tmp/stancedesk-model2vec")
+MODEL2VEC_DIR = Path(tempfile.gettempdir()) / "stancedesk-model2vec"  # distilled there once, outside the repo
 
 
 def encode_function(name: str, model2vec_dir: Path = MODEL2VEC_DIR):
