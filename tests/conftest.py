@@ -231,8 +231,7 @@ def outbound_calls():
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    lines_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    yield lines_url, lines
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}", lines
     stopping.set()
     thread.join(5)
     listener.close()

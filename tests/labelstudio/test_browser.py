@@ -10,6 +10,12 @@ claim is selected. No request may leave loopback.
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -175,30 +181,25 @@ BANNER_END = "Ctrl-C stops everything started here."
 def _start_up(tmp_path: Path, *, ignore_sigint: bool = False):
     """`stancedesk up` as a user runs it (what `make run` runs), on free ports with a temp home; its output in a
     file. ``ignore_sigint``: started the way a shell starts a background job (SIGINT ignored)."""
-    import os
-    import signal
-    import subprocess
-    import sys
-
     from plugin.labelstudio.local import free_port
 
     (tmp_path / "story.toml").write_text(SESSION_STORY, encoding="utf-8")
     (tmp_path / "toll.txt").write_text(SESSION_ARTICLE, encoding="utf-8")
     ls_port, port = free_port(), free_port()
     env = {**os.environ, "STANCEDESK_HOME": str(tmp_path / "home")}
-    for name in ("STANCEDESK_LABEL_STUDIO_URL", "STANCEDESK_LABEL_STUDIO_TOKEN", "STANCEDESK_WEBHOOK_SECRET"):
+    for name in ("STANCEDESK_LABEL_STUDIO_URL", "STANCEDESK_LABEL_STUDIO_TOKEN", "STANCEDESK_WEBHOOK_SECRET",
+                 "STANCEDESK_DATABASE_URL"):
         env.pop(name, None)
-    log = open(tmp_path / "up.log", "w+b")
     cmd = [str(Path(sys.executable).parent / "stancedesk"), "up", "--story", str(tmp_path / "story.toml"),
            str(tmp_path / "toll.txt"), "--label-studio-port", str(ls_port), "--port", str(port)]
-    process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None)
+    with open(tmp_path / "up.log", "wb") as log:  # the child keeps its own descriptor
+        process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint
+                                   else None)
     return process, tmp_path / "up.log", ls_port
 
 
 def _wait_for(path: Path, text: str, process, timeout: float) -> str:
-    import time
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         out = path.read_text(encoding="utf-8", errors="replace")
@@ -225,9 +226,6 @@ def _label_studio_processes(port: int) -> list[int]:
 
 
 def _stop_up(process, timeout: float = 60) -> int:
-    import signal
-    import subprocess
-
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
         try:
@@ -243,8 +241,6 @@ def test_an_annotator_session_from_make_run_to_the_store(browser_page, tmp_path)
     and the stance choices are on screen without scrolling; select the claim, change its stance by hotkey,
     submit; the change is in the store, for both copies of the repeated paragraph; nothing left loopback; Ctrl-C
     stops the stack cleanly."""
-    import re
-
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect
 
@@ -316,8 +312,6 @@ def test_ctrl_c_while_the_stack_starts_stops_it_even_from_a_background_job(tmp_p
     process, log, ls_port = _start_up(tmp_path, ignore_sigint=True)
     try:
         _wait_for(log, "starting Label Studio", process, timeout=60)
-        import time
-
         deadline = time.monotonic() + 60
         while not _label_studio_processes(ls_port) and time.monotonic() < deadline:
             time.sleep(0.2)
