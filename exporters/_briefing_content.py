@@ -441,6 +441,7 @@ def _statements(items, *, actor_name, speaker_name, normalise, origins, sources)
     by a named speaker and printed elsewhere without one is one statement, under the speaker."""
     flat: list[tuple[AnnotatedArticle, Claim, str | None, str]] = []
     fragments: list[Fragment] = []
+    seen: set[tuple[str | None, str, str]] = set()  # (speaker, text, sentence) of the fragments listed
     for item in items:
         key = article_key(item)
         keep = [c for c in item.claims if not is_fragment(c)]
@@ -451,7 +452,8 @@ def _statements(items, *, actor_name, speaker_name, normalise, origins, sources)
                 flat.append((item, c, speaker, claim_form(item, c)))
             elif not any(k.start <= c.start and c.end <= k.end for k in keep):  # else it is part of a fuller claim
                 context = _sentence(item.article.text, c.start, c.end)
-                if not any(f.speaker == speaker and f.text == c.text and f.context == context for f in fragments):
+                if (speaker, c.text, context) not in seen:
+                    seen.add((speaker, c.text, context))
                     fragments.append(Fragment(speaker, c.text, context, sources[key], c.stance))
     compared = [normalise(c.text) for _, c, _, _ in flat]
     groups = group_claims(compared, threshold=data().thresholds["reprint_jaccard"])

@@ -28,7 +28,7 @@ from docx.shared import Inches, Pt
 
 from exporters import _pdf
 from exporters._briefing_chart import timeline_png
-from exporters._briefing_content import NO_OUTLET, Content, Position, Statement, build, data
+from exporters._briefing_content import NO_OUTLET, Content, Position, Statement, build, data, majority
 from plugin.errors import StancedeskError
 from plugin.fileio import atomic_path, check_output
 from plugin.records import STANCES, AnnotatedArticle, ClaimOrigin
@@ -96,7 +96,7 @@ def _said(s: Statement) -> str:
 def _machine_tag(mentions) -> str:
     """`` [machine, confidence 0.62]`` when some of the claim's stances are unreviewed machine output."""
     scores = [m.origin.confidence for m in mentions if m.origin and m.origin.status == "machine"]
-    if not any(m.origin and m.origin.status == "machine" for m in mentions):
+    if not scores:
         return ""
     known = [c for c in scores if c is not None]
     return f" [machine, confidence {mean(known):.2f}]" if known else " [machine]"
@@ -107,8 +107,8 @@ def _position_line(p: Position) -> str:
     more = len(p.statements) - 1
     outlets = p.sources
     listed = ", ".join(outlets[:4]) + (", \u2026" if len(outlets) > 4 else "")
-    carried = f"{len(outlets)} outlet{'s' if len(outlets) != 1 else ''} ({listed})"
-    similar = f"; {more} other wording{'s' if more != 1 else ''}" if more else ""
+    carried = f"{_n(len(outlets), 'outlet')} ({listed})"
+    similar = f"; {_n(more, 'other wording')}" if more else ""
     return f"{_said(best)} \u2014 {p.stance}; {carried}{similar}{_machine_tag(p.mentions)}"
 
 
@@ -172,8 +172,7 @@ def _spread(positions: Sequence[Position], most: int, per_speaker: int = 2) -> l
 
 
 def _speaker_stance(c: Content, speaker: str) -> str:
-    counts = Counter(m.stance for p in c.positions.get(speaker, ()) for m in p.mentions)
-    return max(STANCES, key=lambda s: (counts[s], s != "neutral")) if counts else "neutral"
+    return majority(m.stance for p in c.positions.get(speaker, ()) for m in p.mentions)
 
 
 def _strongest(c: Content) -> list[Position]:
@@ -434,7 +433,7 @@ def _document(c: Content, info: BriefingInfo):
     if total:
         doc.add_paragraph(f"Where the {total} stances came from: " + "; ".join(
             f"{c.origins[k]} {_ORIGIN_WORDS[k]}" for k in _ORIGIN_WORDS) + ".")
-        scores = [f"{label} mean {mean(v):.2f}, range {min(v):.2f}\u2013{max(v):.2f} ({len(v)} claim{'s' if len(v) != 1 else ''})"
+        scores = [f"{label} mean {mean(v):.2f}, range {min(v):.2f}\u2013{max(v):.2f} ({_n(len(v), 'claim')})"
                   for k, label in _SCORED.items() if (v := c.confidence.get(k))]
         doc.add_paragraph("Confidence of the machine's stance labels: " + ("; ".join(scores) if scores else "not recorded")
                           + ". Claims marked [machine] were not reviewed by a person.")

@@ -134,7 +134,7 @@ def group_paraphrases(texts: Sequence[str], *, keys: Sequence[object] | None = N
     """Indices of ``texts`` grouped by meaning, only among equal ``keys`` (first come, first group).
 
     With ``vectors`` (one unit-length sentence vector per text, e.g. from a sentence encoder) a text joins the
-    first group whose first text is at least ``cosine`` similar; without them, the Jaccard overlap of their
+    group whose first text is the most similar to it, if that is at least ``cosine``; without them, the Jaccard overlap of their
     ``content_words`` must reach ``threshold``.
     """
     if vectors is None:

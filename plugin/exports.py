@@ -121,23 +121,26 @@ def _log_path(log_dir: Path, story: Story) -> Path:
     return Path(log_dir) / f"{story.name}.json"
 
 
+def _logged(path: Path) -> list:
+    """The briefings logged in ``path``; none when it is missing or unreadable (that only loses the comparison, and
+    the next briefing rewrites it)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("briefings") or []
+    except (OSError, ValueError, AttributeError):
+        return []
+
+
 def previous_briefing(log_dir: Path | None, story: Story) -> dict | None:
     """The story's last briefing as logged ({"issued": ISO time, "articles": [doc ids]}), or None."""
-    if log_dir is None or not _log_path(log_dir, story).is_file():
+    if log_dir is None:
         return None
-    try:
-        entries = json.loads(_log_path(log_dir, story).read_text(encoding="utf-8")).get("briefings") or []
-    except (OSError, ValueError, AttributeError):
-        return None  # an unreadable log only loses the comparison; the next briefing rewrites it
+    entries = _logged(_log_path(log_dir, story))
     return entries[-1] if entries and isinstance(entries[-1], dict) else None
 
 
 def _log_briefing(log_dir: Path, story: Story, doc_ids: list[str]) -> None:
     path = _log_path(log_dir, story)
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8")).get("briefings") or [] if path.is_file() else []
-    except (OSError, ValueError, AttributeError):
-        entries = []
+    entries = _logged(path)
     entries.append({"issued": datetime.now(timezone.utc).isoformat(timespec="seconds"), "articles": sorted(doc_ids)})
     write_bytes_atomic(path, json.dumps({"briefings": entries[-BRIEFING_LOG_KEEP:]}, indent=1).encode())
 
@@ -183,7 +186,8 @@ def export_briefing(store: Store, output: Path, *, model: str, story: Story, pro
         return str(item.article.meta.get("date") or "")[:10]
 
     def in_period(item: AnnotatedArticle) -> bool:
-        return (not since or (bool(day(item)) and day(item) >= since)) and (not until or (bool(day(item)) and day(item) <= until))
+        d = day(item)
+        return (not since or (bool(d) and d >= since)) and (not until or (bool(d) and d <= until))
 
     everything = unify_names(list(items.values()))  # "Putin" counts toward "Vladimir Putin"
     chosen = [i for i in everything if in_period(i)]
