@@ -45,7 +45,8 @@ class Encoder:
 
         options = onnxruntime.SessionOptions()
         # one thread: the stance component runs the encoder in a helper thread beside spaCy's, which takes the
-        # other core (and 2 threads gave 5-10 % fewer claims per CPU second); 0 is one per physical core
+        # other core (2 threads gave fewer claims per CPU second in a run not recorded in benchmarks/README.md);
+        # 0 is one per physical core
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         # idle threads sleep instead of spinning: between claims the CPU belongs to spaCy

@@ -129,7 +129,7 @@ class StanceRules:
         come out in order and annotated exactly as one at a time."""
         if self.classifier is None:
             for batch in minibatch(docs, size=batch_size):
-                yield from self._finish(*self._start(list(batch)))
+                yield from self._annotate(list(batch))
             return
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stancedesk-stance") as pool:
             pending = None
