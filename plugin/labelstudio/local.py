@@ -130,14 +130,14 @@ def database_env(database_url: str) -> dict[str, str]:
     ``label_studio.core.settings.base``) from a postgresql:// URL; LabelStudioError for any other URL."""
     from urllib.parse import unquote, urlsplit
 
-    from plugin.store.backends import redact
+    from plugin.store.backends import POSTGRES_SCHEMES, redact
 
     parts = urlsplit(database_url)
     try:
         port = parts.port
     except ValueError:
         port = -1
-    if parts.scheme not in ("postgresql", "postgres") or not parts.hostname or not parts.path.strip("/") or port == -1:
+    if parts.scheme not in POSTGRES_SCHEMES or not parts.hostname or not parts.path.strip("/") or port == -1:
         raise LabelStudioError(f"--database-url {redact(database_url)!r} is not a PostgreSQL URL "
                                "(postgresql://USER:PASSWORD@HOST:PORT/DBNAME); leave it out for Label Studio's SQLite "
                                "under STANCEDESK_HOME")

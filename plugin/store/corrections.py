@@ -78,7 +78,8 @@ def later(a: str | None, b: str | None) -> bool:
 
 
 def same_instant(a: str | None, b: str | None) -> bool:
-    return _instant(a) is not None and _instant(a) == _instant(b)
+    ma = _instant(a)
+    return ma is not None and ma == _instant(b)
 
 
 def apply_annotation(conn, ann: AnnotationRecord, records: AnnotatedArticle | None, problems: list[str],

@@ -284,16 +284,17 @@ class Store:
             try:
                 yield self._conn
             except BaseException:
-                self._in_transaction = False
                 self._conn.execute("ROLLBACK")
                 raise
-            self._in_transaction = False
-            self._conn.execute("COMMIT")
+            else:
+                self._conn.execute("COMMIT")
+            finally:
+                self._in_transaction = False
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         """The connection for reads. On PostgreSQL the reads inside share one snapshot (a read-only
-        REPEATABLE READ transaction), as they do inside SQLite's WAL read of one statement after another."""
+        REPEATABLE READ transaction); on SQLite each statement reads the database as it is when it starts."""
         with self._lock:
             if self.backend == "sqlite" or self._in_transaction:
                 yield self._conn

@@ -12,7 +12,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from plugin.errors import StoreError
+from plugin.labelstudio.local import free_port
 
 SERVER_USER = "postgres"  # who runs the server when we are root
 
@@ -31,12 +31,6 @@ def postgres_bindir() -> Path:
     if not initdb:
         raise StoreError("no PostgreSQL server binaries (initdb) found; install them: apt-get install postgresql")
     return Path(initdb).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
