@@ -168,12 +168,12 @@ def run(args) -> None:
             kept = conn.execute("SELECT annotation_id, version_at FROM annotation_versions").fetchall()
             current = dict(conn.execute("SELECT id, updated_at FROM annotations").fetchall())
             if store.backend == "postgresql":
-                size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+                db_size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
             else:
-                size = sum(f.stat().st_size for f in store.path.parent.glob(store.path.name + "*"))
+                db_size = sum(f.stat().st_size for f in store.path.parent.glob(store.path.name + "*"))
         events = sum(1 for _ in store.events())
         print(f"stored      {events} of {len(bodies)} events, {stored} of {len(bodies) // 2} annotations, {versions} versions "
-              f"(every version is kept, out of order ones too); database {size / 2**20:.1f} MiB")
+              f"(every version is kept, out of order ones too); database {db_size / 2**20:.1f} MiB")
 
         if victim is not None:
             expected = {(bodies[i]["annotation"]["id"], bodies[i]["annotation"]["updated_at"]) for i in acked}

@@ -1,12 +1,13 @@
 """Bulk pre-annotation on a Dask cluster: the articles cut into chunks, each chunk pre-annotated by a worker
 process with its own pipeline (loaded once per worker and run), the results put back in input order.
 
-Why Dask (``distributed``) rather than Ray: it is a pure-Python install of a few MB that runs the same code on
-one machine (``local[N]``: a ``LocalCluster`` of N single-threaded worker processes) and on many hosts
-(``dask scheduler`` plus ``dask worker tcp://SCHEDULER:8786`` on each host); its nannies restart a worker that
-dies, its scheduler runs a dead worker's chunks again elsewhere (up to ``distributed.scheduler.allowed-failures``
-times), ``retries`` re-runs a chunk that raised, and ``as_completed`` gives progress. Ray would bring its own
-C++ runtime (a raylet and an object store per node) to install, start and keep, for the same map over chunks.
+Why Dask (``distributed``) rather than Ray: it is Python packages installed with pip, with no runtime of their
+own, that run the same code on one machine (``local[N]``: a ``LocalCluster`` of N single-threaded worker
+processes) and on many hosts (``dask scheduler`` plus ``dask worker tcp://SCHEDULER:8786`` on each host); its
+nannies restart a worker that dies, its scheduler runs a dead worker's chunks again elsewhere (up to
+``distributed.scheduler.allowed-failures`` times), ``retries`` re-runs a chunk that raised, and ``as_completed``
+gives progress. Ray would bring its own C++ runtime (a raylet and an object store per node) to install, start
+and keep, for the same map over chunks.
 
 The output is the single-process run's, byte for byte and in the same order: workers return each article's
 actors and claims; names are unified across all articles, tasks built and written by the caller, as without

@@ -1,8 +1,9 @@
 """How bulky JSON (webhook payloads, annotation results) is kept: compressed, and read back either way.
 
-A 53 KB Label Studio delivery holds the same region shapes again and again; zlib at level 1 keeps it in a
-tenth of the space for a fraction of a millisecond. Values stored as text by an older stancedesk read back
-unchanged (SQLite returns text for them and bytes for the compressed ones).
+A Label Studio delivery holds the same region shapes again and again; zlib at level 1 keeps it in 11-15 % of
+the space in under a millisecond (measured on the seed articles' predictions sent as deliveries, 46 KB each).
+Values stored as text by an older stancedesk read back unchanged (SQLite returns text for them and bytes for
+the compressed ones).
 """
 
 from __future__ import annotations

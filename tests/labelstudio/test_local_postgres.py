@@ -25,7 +25,7 @@ def test_a_postgresql_url_becomes_label_studios_own_settings(url, env):
     assert database_env(url) == env
 
 
-@pytest.mark.parametrize("url", ["sqlite:///tmp/ls.sqlite3", "postgresql://host", "postgresql:///db",
+@pytest.mark.parametrize("url", ["sqlite:///ls.sqlite3", "postgresql://host", "postgresql:///db",
                                  "postgresql://u:secret@host:port/db", "mysql://h/db"])
 def test_any_other_url_is_refused_naming_the_form_and_hiding_the_password(url):
     with pytest.raises(LabelStudioError, match=r"--database-url .* is not a PostgreSQL URL "

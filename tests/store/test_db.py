@@ -105,7 +105,7 @@ def test_a_database_url_of_no_known_kind_is_refused_naming_the_forms(url, tmp_pa
 
 
 @pytest.mark.parametrize("url,backend", [("postgresql://u:p@h:5432/d", "postgresql"), ("postgres://h/d", "postgresql"),
-                                         ("sqlite:////tmp/x.sqlite3", "sqlite")])
+                                         ("sqlite:////var/lib/stancedesk/x.sqlite3", "sqlite")])
 def test_the_database_url_selects_the_backend(url, backend, tmp_path):
     settings = Settings.from_env({"STANCEDESK_HOME": str(tmp_path), "STANCEDESK_DATABASE_URL": url})
     assert settings.database_url == url
