@@ -379,9 +379,16 @@ def build(items: Sequence[AnnotatedArticle], *, aliases: Mapping[str, str] = {},
                 confidence[o.status].append(o.confidence)
 
     named = [s for s in statements if s.speaker]
-    speaker_claims: Counter = Counter()
+    stance_by: dict[str, Counter] = defaultdict(Counter)  # speaker -> stance -> claims
+    outlets: dict[str, set[str]] = defaultdict(set)
+    timeline: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
     for s in named:
-        speaker_claims[s.speaker] += len(s.mentions)
+        for m in s.mentions:
+            stance_by[s.speaker][m.stance] += 1
+            outlets[s.speaker].add(m.source)
+            if m.day:
+                timeline[s.speaker][m.day][m.stance] += 1
+    speaker_claims = {sp: sum(counts.values()) for sp, counts in stance_by.items()}
     speakers = sorted(speaker_claims, key=lambda n: (-speaker_claims[n], n))
     most = d.limits["encoder_max_statements"] if encode_max == -1 else encode_max
     use_encoder = encode is not None and 0 < len(named) and (most is None or len(named) <= most)
@@ -389,27 +396,16 @@ def build(items: Sequence[AnnotatedArticle], *, aliases: Mapping[str, str] = {},
 
     mentions: Counter = Counter()
     labels: dict[str, Counter] = defaultdict(Counter)
-    outlets: dict[str, set[str]] = defaultdict(set)
     for item in items:
         for a in item.actors:
             name = actor_name(a.canonical)
             mentions[name] += 1
             labels[name][a.label] += 1
             outlets[name].add(sources[article_key(item)])
-    stance_by: dict[str, Counter] = defaultdict(Counter)
-    for s in named:
-        for m in s.mentions:
-            stance_by[s.speaker][m.stance] += 1
-            outlets[s.speaker].add(m.source)
-    names = sorted(set(mentions) | set(stance_by), key=lambda n: (-sum(stance_by[n].values()), -mentions[n], n))
-    actors = [ActorRow(n, labels[n].most_common(1)[0][0] if labels[n] else "", mentions[n], sum(stance_by[n].values()),
+    names = sorted(set(mentions) | set(stance_by), key=lambda n: (-speaker_claims.get(n, 0), -mentions[n], n))
+    actors = [ActorRow(n, labels[n].most_common(1)[0][0] if labels[n] else "", mentions[n], speaker_claims.get(n, 0),
                        {s: stance_by[n][s] for s in STANCES}, len(outlets[n])) for n in names]
 
-    timeline: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
-    for s in named:
-        for m in s.mentions:
-            if m.day:
-                timeline[s.speaker][m.day][m.stance] += 1
     content = Content(
         period=(dated[0], dated[-1]) if dated else (None, None),
         undated=sum(1 for x in days if not x),
