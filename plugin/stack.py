@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -103,8 +103,8 @@ def start_stack(settings: Settings, *, story: Story, inputs: list[Path], project
     server = None
     try:
         secret = settings.webhook_secret or _local_secret(home)
-        settings = Settings(home=home, label_studio_url=ls.url, label_studio_token=ls.credentials.token,
-                            webhook_secret=secret, model=settings.model, database_url=settings.database_url)
+        settings = replace(settings, home=home, label_studio_url=ls.url, label_studio_token=ls.credentials.token,
+                           webhook_secret=secret)
         t0 = time.perf_counter()
         tasks_path = home / f"tasks-{story.name}.json"
         nlp = build_pipeline(settings.model, story=story)
