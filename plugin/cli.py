@@ -19,6 +19,14 @@ from plugin.settings import Settings
 log = logging.getLogger("stancedesk")
 
 
+def _store(settings: Settings):
+    """The store the settings point at: STANCEDESK_DATABASE_URL, else SQLite under STANCEDESK_HOME (imported late:
+    a command that needs no store does not load its backends)."""
+    from plugin.store import open_store
+
+    return open_store(settings.home, settings.database_url)
+
+
 def _progress_printer(every: int, doing: str = "pre-annotated", unit: str = "articles"):
     def progress(done: int, total: int) -> None:
         if total >= every and (done % every == 0 or done == total):
@@ -80,12 +88,11 @@ def story_add_cli(args: argparse.Namespace, settings: Settings) -> int:
 
 def story_list_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.stories import example_stories, registered_stories
-    from plugin.store import open_store
 
     stories = registered_stories(settings.home)
     bound: dict[str, list[str]] = {}
     if stories:
-        for pid, name, title in open_store(settings.home, settings.database_url).projects():
+        for pid, name, title in _store(settings).projects():
             bound.setdefault(name, []).append(f"{pid} {title!r}" if title else str(pid))
     for s in stories:
         print(f"{s.name:24} {s.title}  | target: {s.target}  | project: {', '.join(bound.get(s.name, [])) or '-'}")
@@ -100,10 +107,9 @@ def story_show_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.collector import reviewed_annotations
     from plugin.learnt import learnt_names
     from plugin.stories import project_ids, resolve_story, stance_summary
-    from plugin.store import open_store
 
     story = resolve_story(settings.home, args.name)
-    store = open_store(settings.home, settings.database_url)
+    store = _store(settings)
     projects = {pid: title for pid, name, title in store.projects() if name == story.name}
     reviewed = reviewed_annotations(store, project_id=project_ids(store, story))
     corrected = sum(len(r.human.claims) for r in reviewed)
@@ -192,10 +198,9 @@ def push_cli(args: argparse.Namespace, settings: Settings) -> int:
         raise TaskError(f"tasks file {args.tasks} is not valid JSON ({e})") from e
     if not isinstance(tasks, list):
         raise TaskError(f"tasks file {args.tasks} must hold a JSON list of tasks")
-    from plugin.store import open_store
 
     story = _story(args, settings)
-    store = open_store(settings.home, settings.database_url)
+    store = _store(settings)
     summary = push(
         tasks,
         story=story,
@@ -384,11 +389,10 @@ def _changes_text(changes: dict[str, int]) -> str:
 
 
 def sync_cli(args: argparse.Namespace, settings: Settings) -> int:
-    from plugin.store import open_store
     from plugin.sync import sync
 
     story = _story(args, settings)
-    store = open_store(settings.home, settings.database_url)
+    store = _store(settings)
     bound = store.story_projects(story.name)
     project = args.project or (str(bound[0]) if len(bound) == 1 else story.title)
     summary = sync(store, url=args.url or settings.label_studio_url, token=args.token or settings.label_studio_token,
@@ -401,9 +405,8 @@ def sync_cli(args: argparse.Namespace, settings: Settings) -> int:
 
 def replay_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.collector import replay
-    from plugin.store import open_store
 
-    summary = replay(open_store(settings.home, settings.database_url))
+    summary = replay(_store(settings))
     changed = _changes_text(summary.changes)
     print(f"replayed {summary.replayed} events, {summary.failed} failed again, {summary.rejected} rejected as "
           f"malformed (not retried); {changed}")
@@ -417,13 +420,12 @@ def replay_cli(args: argparse.Namespace, settings: Settings) -> int:
 def stats_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.collector import reviewed_annotations
     from plugin.stats import agreement, correction_stats
-    from plugin.store import open_store
 
     from plugin.exports import story_projects
     from plugin.stories import stance_summary
 
     story = _story(args, settings)
-    store = open_store(settings.home, settings.database_url)
+    store = _store(settings)
     projects = story_projects(store, story, args.project)
     reviewed = reviewed_annotations(store, project_id=projects)
     print(f"story {story.name!r} (target: {story.target}); projects {', '.join(map(str, projects)) or 'none bound yet'}")
@@ -455,10 +457,9 @@ def stats_cli(args: argparse.Namespace, settings: Settings) -> int:
 
 def export_training_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.exports import export_training
-    from plugin.store import open_store
 
     story = _story(args, settings)
-    report = export_training(open_store(settings.home, settings.database_url), args.output, base_model=args.base or settings.model,
+    report = export_training(_store(settings), args.output, base_model=args.base or settings.model,
                              story=story, project_id=args.project, dev_share=args.dev_share)
     print(f"wrote {args.output} (story {story.name!r}): {report.train_documents} train / {report.dev_documents} dev documents "
           f"({report.clusters} story clusters), {report.entities} human entities + {report.rehearsal_entities} "
@@ -473,11 +474,10 @@ def export_training_cli(args: argparse.Namespace, settings: Settings) -> int:
 
 def export_briefing_cli(args: argparse.Namespace, settings: Settings) -> int:
     from plugin.exports import BRIEFINGS_DIR, export_briefing
-    from plugin.store import open_store
 
     story = _story(args, settings)
     fmt = args.format or ("pdf" if args.output.suffix.lower() == ".pdf" else "docx")
-    summary = export_briefing(open_store(settings.home, settings.database_url), args.output, model=settings.model, story=story,
+    summary = export_briefing(_store(settings), args.output, model=settings.model, story=story,
                               project_id=args.project, since=args.since, until=args.until,
                               include_unreviewed=args.include_unreviewed, title=args.title, fmt=fmt,
                               paraphrase=args.paraphrase, log_dir=settings.home / BRIEFINGS_DIR)
@@ -499,10 +499,9 @@ def retrain_cli(args: argparse.Namespace, settings: Settings) -> int:
         data = args.data
         if data is None:
             from plugin.exports import export_training
-            from plugin.store import open_store
 
             data = Path(tmp) / "data"
-            report = export_training(open_store(settings.home, settings.database_url), data, base_model=base, story=story)
+            report = export_training(_store(settings), data, base_model=base, story=story)
             print(f"training set of story {story.name!r}: {report.train_documents} train / {report.dev_documents} dev documents from the store, "
                   f"{report.rehearsal_documents} unannotated texts for rehearsal, {report.heldout_documents} held out "
                   "for the forgetting check", flush=True)
